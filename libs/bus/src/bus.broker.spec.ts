@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { EVENTS, type RejectedEvent, type ValidatedEvent } from '@mlops/contracts';
+import { cloudEventMessage, consumeUntil, readAll, testKafka, type TestKafka } from '@mlops/testing';
+import { Bus } from './bus';
+import { PermanentError, TransientError } from './errors';
+
+const logger = pino({ level: 'silent' });
+
+function validated(i: number, dataset = 'cards'): ValidatedEvent {
+  return { dataset, specVersion: 1, entityId: `e${i}`, record: { amount: i }, ingestedAt: new Date().toISOString(), via: 'kafka' };
+}
+
+describe('libs/bus on the real broker', () => {
+  let t: TestKafka;
+  const buses: Bus[] = [];
+  const newBus = async (clientId: string) => {
+    const bus = new Bus({ brokers: t.brokers.split(','), clientId, topicPrefix: t.prefix, connectionTimeoutMs: 3000, requestTimeoutMs: 30000 }, logger, new Registry());
+    await bus.connect();
+    await bus.ensureTopics(['eventsValidated', 'eventsClean', 'eventsRejected'], { dlqFor: ['eventsClean'] });
+    buses.push(bus);
+    return bus;
+  };
+
+  beforeAll(async () => {
+    t = await testKafka('bus');
+  });
+  afterAll(async () => {
+    await Promise.all(buses.map((b) => b.shutdown()));
+    await t.close();
+  });
+
+  it('dead-letters poison records with reasons and keeps the partition flowing (exactly-once stage)', async () => {
+    const bus = await newBus('poison');
+    const topic = t.topic('eventsValidated');
+    const good = (i: number) => cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', validated(i), `good-${i}`);
+    // Everything on one key → one partition, so the good records after the poison must flow.
+    const messages = [
+      good(1),
+      { key: 'p:0', value: 'this is not json {', headers: cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', {}, 'bad-json').headers },
+      good(2),
+      cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', { dataset: 'cards', nope: true }, 'bad-schema'),
+      good(3),
+      { key: 'p:0', value: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }), headers: cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', {}, 'too-big').headers },
+      { key: 'p:0', value: JSON.stringify(validated(9)) }, // no CloudEvents headers
+      good(4),
+    ];
+    await t.producer.send({ topic, acks: -1, messages });
+    const sub = bus.subscribe({
+      name: 'copy',
+      groupId: 'poison-copy',
+      event: EVENTS.validatedEvent,
+      delivery: 'exactly-once',
+      handler: async (events) => ({
+        outputs: events.map((e) => ({ event: EVENTS.cleanEvent, key: e.key!, data: { ...e.data, quality: { flags: [] } }, attrs: { id: e.attrs.id } })),
+      }),
+    });
+    await sub.start();
+    const clean = await consumeUntil(t.kafka, t.topic('eventsClean'), (r) => r.length >= 4);
+    expect(clean.map((r) => r.headers.ce_id)).toEqual(['good-1', 'good-2', 'good-3', 'good-4']);
+    const rejected = await consumeUntil(t.kafka, t.topic('eventsRejected'), (r) => r.length >= 4);
+    const byId = new Map(rejected.map((r) => [JSON.parse(r.value!) as RejectedEvent, r]).map(([p]) => [p.eventId ?? `offset-${p.original.offset}`, p]));
+    expect(byId.get('bad-json')!.reasons[0].code).toBe('not_json');
+    expect(byId.get('bad-json')!.original.value).toBe('this is not json {');
+    expect(byId.get('bad-json')!.original.headers.ce_id).toBe('bad-json');
+    expect(byId.get('bad-schema')!.reasons.map((r) => r.code)).toContain('schema_mismatch');
+    const big = byId.get('too-big')!;
+    expect(big.reasons[0].code).toBe('payload_too_large');
+    expect(big.original.valueBytes).toBeGreaterThan(2 * 1024 * 1024);
+    expect(big.stage).toBe('poison');
+    const noEnvelope = [...byId.values()].find((p) => p.reasons[0].code === 'envelope_invalid');
+    expect(noEnvelope?.original.offset).toBe('6');
+    expect(rejected).toHaveLength(4);
+  });
+
+  it('retries transient failures with backoff and isolates a permanent one to its record', async () => {
+    const bus = await newBus('retry');
+    const topic = t.topic('eventsValidated');
+    let failures = 0;
+    const seenBatches: number[] = [];
+    const sub = bus.subscribe({
+      name: 'flaky',
+      groupId: 'flaky',
+      event: EVENTS.validatedEvent,
+      delivery: 'at-least-once',
+      deadLetter: 'dlq',
+      retry: { retries: 5, initialMs: 10, maxMs: 50 },
+      handler: async (events) => {
+        seenBatches.push(events.length);
+        if (failures < 2) {
+          failures++;
+          throw new TransientError('database briefly down');
+        }
+        if (events.some((e) => e.data.entityId === 'e13')) throw new PermanentError('business_rule', 'entity 13 is banned');
+        return { outputs: events.map((e) => ({ event: EVENTS.cleanEvent, key: e.key!, data: { ...e.data, quality: { flags: ['checked'] } }, attrs: { id: e.attrs.id } })) };
+      },
+    });
+    // The records exist before the consumer starts, so they arrive as one batch.
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: 20 }, (_, i) => cloudEventMessage(EVENTS.validatedEvent.type, 'k:1', validated(i + 100 - 100 + 10), `r-${i + 10}`)),
+    });
+    await sub.start();
+    // Previous test's records are on the topic too (8 records, 4 valid).
+    const clean = await consumeUntil(t.kafka, t.topic('eventsClean'), (r) => r.filter((x) => JSON.parse(x.value!).quality.flags[0] === 'checked').length >= 19);
+    const checked = clean.filter((x) => JSON.parse(x.value!).quality.flags[0] === 'checked').map((x) => x.headers.ce_id);
+    expect(new Set(checked).size).toBe(19 + 4);
+    expect(checked).not.toContain('r-13');
+    expect(failures).toBe(2);
+    const dlq = await consumeUntil(t.kafka, `${t.topic('eventsValidated')}.dlq`, (r) => r.some((x) => JSON.parse(x.value!).eventId === 'r-13'));
+    const banned = dlq.map((x) => JSON.parse(x.value!) as RejectedEvent).find((p) => p.eventId === 'r-13')!;
+    expect(banned.reasons).toEqual([{ code: 'business_rule', message: 'entity 13 is banned' }]);
+    const metrics = await bus.metrics.retries.get();
+    expect(metrics.values[0].value).toBe(2);
+  });
+
+  it('reads a compacted table to its end before start resolves, then follows changes', async () => {
+    const bus = await newBus('table');
+    await bus.ensureTopics(['pipelineSpecs']);
+    const topic = t.topic('pipelineSpecs');
+    const spec = (name: string, version: number) => ({ name, version, fields: [{ name: 'id', type: 'entity_id' }] });
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        cloudEventMessage(EVENTS.datasetSpec.type, 'a', spec('a', 1)),
+        cloudEventMessage(EVENTS.datasetSpec.type, 'b', spec('b', 1)),
+        cloudEventMessage(EVENTS.datasetSpec.type, 'a', spec('a', 2)),
+        { key: 'b', value: null },
+      ],
+    });
+    const table = bus.table({ name: 'specs', event: EVENTS.datasetSpec });
+    await table.start();
+    expect(table.size).toBe(1);
+    expect(table.get('a')?.version).toBe(2);
+    expect(table.get('b')).toBeUndefined();
+    await t.producer.send({ topic, acks: -1, messages: [cloudEventMessage(EVENTS.datasetSpec.type, 'c', spec('c', 1))] });
+    await table.sync();
+    expect(table.get('c')?.version).toBe(1);
+  });
+
+  it('commits only what was handled: a restarted group resumes after the last committed offset', async () => {
+    const bus = await newBus('resume');
+    await bus.ensureTopics(['eventsClean']);
+    const topic = t.topic('eventsClean');
+    await t.producer.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, i) => cloudEventMessage(EVENTS.cleanEvent.type, `k${i % 3}`, { ...validated(i), quality: { flags: [] } }, `c-${i}`)) });
+    const seen: string[] = [];
+    const sub = bus.subscribe({ name: 'count', groupId: 'resume', event: EVENTS.cleanEvent, delivery: 'at-least-once', handler: async (events) => void seen.push(...events.map((e) => e.attrs.id)) });
+    await sub.start();
+    const deadline = Date.now() + 30_000;
+    while (seen.filter((id) => id.startsWith('c-')).length < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await sub.stop();
+    const committed = await t.admin.fetchOffsets({ groupId: `${t.prefix}resume`, topics: [topic] });
+    const ends = await t.admin.fetchTopicOffsets(topic);
+    // Every partition committed exactly to its end: offset+1 of its last record.
+    for (const p of ends.filter((e) => e.high !== '0')) {
+      expect(committed[0].partitions.find((c) => c.partition === p.partition)!.offset).toBe(p.high);
+    }
+    const all = await readAll(t.kafka, t.admin, topic);
+    expect(new Set(seen).size).toBe(all.length);
+    expect(seen.filter((id) => id.startsWith('c-'))).toHaveLength(30);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './envelope';
+export * from './events';
+export * from './spec/dataset-spec';
+export * from './spec/validate-record';

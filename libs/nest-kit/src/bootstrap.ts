@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ConfigError } from '@mlops/config';
+import { createLogger, createRegistry, HealthRegistry, PinoNestLogger } from '@mlops/observability';
+
+export interface ServiceContext<C> {
+  config: C;
+  logger: Logger;
+  registry: Registry;
+  health: HealthRegistry;
+}
+
+export interface ServiceDefinition<C extends { PORT: number; HOST: string; LOG_LEVEL: string }> {
+  name: string;
+  /** Validates the environment; throws ConfigError naming the bad variables. */
+  config: () => C;
+  /** The root module, built from the validated config. */
+  module: (ctx: ServiceContext<C>) => unknown;
+}
+
+/**
+ * Starts one service: config validated before Nest is created (a bad variable is one clear
+ * line and exit code 78), JSON logs, shutdown hooks for SIGTERM/SIGINT, and the body parser
+ * left to the routes that need their own limits.
+ */
+export async function bootstrap<C extends { PORT: number; HOST: string; LOG_LEVEL: string }>(
+  def: ServiceDefinition<C>,
+): Promise<NestExpressApplication> {
+  let config: C;
+  try {
+    config = def.config();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = createLogger(def.name, config.LOG_LEVEL);
+  const registry = createRegistry(def.name);
+  const health = new HealthRegistry();
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  const app = await NestFactory.create<NestExpressApplication>(def.module({ config, logger, registry, health }) as never, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  await app.listen(config.PORT, config.HOST);
+  const address = app.getHttpServer().address() as { port: number } | null;
+  logger.info({ port: address?.port, host: config.HOST }, `${def.name} listening`);
+  return app;
+}

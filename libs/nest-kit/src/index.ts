@@ -1,0 +1,4 @@
+export * from './bootstrap';
+export * from './bus.module';
+export * from './http-errors';
+export * from './spec-catalog';

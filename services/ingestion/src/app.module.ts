@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { busConfigFromEnv } from '@mlops/bus';
+import { ApiExceptionFilter, BusModule, SpecCatalog, type ServiceContext } from '@mlops/nest-kit';
+import { ObservabilityModule } from '@mlops/observability';
+import { INGESTION_CONFIG, type IngestionConfig } from './config';
+import { EventsController } from './ingest/events.controller';
+import { IngestService } from './ingest/ingest.service';
+import { RawEventsConsumer } from './ingest/raw-events.consumer';
+
+@Module({})
+export class IngestionModule {
+  static forRoot(ctx: ServiceContext<IngestionConfig>): DynamicModule {
+    return {
+      module: IngestionModule,
+      imports: [
+        ObservabilityModule.forRoot(ctx),
+        BusModule.forRoot(busConfigFromEnv(ctx.config, 'ingestion'), {
+          topics: ['ingestRaw', 'eventsValidated', 'eventsRejected', 'pipelineSpecs'],
+        }),
+      ],
+      controllers: [EventsController],
+      providers: [
+        { provide: INGESTION_CONFIG, useValue: ctx.config },
+        { provide: APP_FILTER, useValue: new ApiExceptionFilter(ctx.logger) },
+        SpecCatalog,
+        IngestService,
+        RawEventsConsumer,
+      ],
+    };
+  }
+}
