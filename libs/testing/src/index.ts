@@ -1,3 +1,4 @@
 export * from './fixtures';
 export * from './kafka';
 export * from './services';
+export * from './groups';
