@@ -60,7 +60,8 @@ describe('libs/bus on the real broker', () => {
     const clean = await consumeUntil(t.kafka, t.topic('eventsClean'), (r) => r.length >= 4);
     expect(clean.map((r) => r.headers.ce_id)).toEqual(['good-1', 'good-2', 'good-3', 'good-4']);
     const rejected = await consumeUntil(t.kafka, t.topic('eventsRejected'), (r) => r.length >= 4);
-    const byId = new Map(rejected.map((r) => [JSON.parse(r.value!) as RejectedEvent, r]).map(([p]) => [p.eventId ?? `offset-${p.original.offset}`, p]));
+    const payloads = rejected.map((r) => JSON.parse(r.value!) as RejectedEvent);
+    const byId = new Map(payloads.map((p) => [p.eventId ?? `offset-${p.original.offset}`, p]));
     expect(byId.get('bad-json')!.reasons[0].code).toBe('not_json');
     expect(byId.get('bad-json')!.original.value).toBe('this is not json {');
     expect(byId.get('bad-json')!.original.headers.ce_id).toBe('bad-json');

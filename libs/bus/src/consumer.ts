@@ -1,4 +1,4 @@
-import type { Batch, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Batch, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
   EVENTS,
@@ -427,6 +427,7 @@ export class Subscription<E extends EventDefinition> {
         // A transaction left open by a crashed owner blocks read_committed readers until it
         // times out; keep that short (the default is a minute).
         transactionTimeout: 15_000,
+        createPartitioner: Partitioners.DefaultPartitioner,
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,

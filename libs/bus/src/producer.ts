@@ -1,4 +1,4 @@
-import type { CompressionTypes, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { encode, type Outgoing } from './codec';
 import { BackpressureError } from './errors';
@@ -65,6 +65,8 @@ export class BusProducer {
       // Idempotence needs at most 5 in flight; we send one request at a time anyway.
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2 on the key, as the Java client: any client that produces a key lands where we do.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
 

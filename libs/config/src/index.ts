@@ -26,7 +26,7 @@ export function loadConfig<S extends z.ZodType>(service: string, schema: S, env:
     result.error.issues.map((issue) => ({
       variable: issue.path.length > 0 ? issue.path.join('.') : '(environment)',
       message:
-        issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
+        typeof issue.path[0] === 'string' && env[issue.path[0]] === undefined && issue.code === 'invalid_type'
           ? 'is required'
           : `${issue.message}${describeInput(env, issue.path)}`,
     })),

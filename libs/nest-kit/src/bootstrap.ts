@@ -48,7 +48,32 @@ export async function bootstrap<C extends { PORT: number; HOST: string; LOG_LEVE
     bodyParser: false,
     abortOnError: false,
   });
-  app.enableShutdownHooks();
+  // Our own signal handling rather than enableShutdownHooks: Nest re-raises the signal after
+  // closing, so a clean stop would look like a kill (no exit code). A stop that hangs is cut
+  // short, and says so.
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: stop consuming, finish and commit batches, close clients');
+    const force = setTimeout(() => {
+      logger.error('shutdown did not finish within 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    app
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address() as { port: number } | null;
   logger.info({ port: address?.port, host: config.HOST }, `${def.name} listening`);

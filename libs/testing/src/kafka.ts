@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
 import {
   EVENTS,
@@ -41,7 +41,7 @@ export async function testKafka(name: string): Promise<TestKafka> {
   const kafka = new Kafka({ clientId: `test-${name}`, brokers: list.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {
     brokers: list,
