@@ -34,6 +34,7 @@ import {
 } from '@mlops/contracts';
 import { withKafka } from './lib/kafka';
 import { RunClock, type Throughput } from './lib/measure';
+import { profiled } from './lib/profile';
 import { Recorder, type BenchResult } from './lib/report';
 
 // kafkajs prints a one-time notice about its v2 partitioner on every producer otherwise.
@@ -374,15 +375,8 @@ export async function run(): Promise<BenchResult> {
         const target = pipeline === 'nest' ? (warm ? NEST_WARMUP_EVENTS : NEST_EVENTS) : warm ? WARMUP_EVENTS : EVENTS_TOTAL;
         const output = `${prefix}out.${pipeline}.${round}`;
         await createTopic(admin, output);
-        const result = await PIPELINES[pipeline]({
-          brokers,
-          input,
-          prefix,
-          output,
-          groupId: `${pipeline}-${round}`,
-          clientId: `bench-${pipeline}-${round}`,
-          target,
-        });
+        const spec: RunSpec = { brokers, input, prefix, output, groupId: `${pipeline}-${round}`, clientId: `bench-${pipeline}-${round}`, target };
+        const result = warm ? await PIPELINES[pipeline](spec) : await profiled(`bus-${pipeline}-${round}`, () => PIPELINES[pipeline](spec));
         // The pipeline's own count said `target` outputs were acknowledged; the topic agrees.
         const stored = await topicRecords(admin, output);
         if (stored < result.count) throw new Error(`${pipeline}: ${result.count} outputs counted but ${stored} in ${output}`);

@@ -4,7 +4,9 @@ import { Registry } from 'prom-client';
 import { EVENTS, type RejectedEvent, type ValidatedEvent } from '@mlops/contracts';
 import { cloudEventMessage, consumeUntil, readAll, testKafka, type TestKafka } from '@mlops/testing';
 import { Bus } from './bus';
-import { PermanentError, TransientError } from './errors';
+import { BackpressureError, PermanentError, TransientError } from './errors';
+import { BusMetrics } from './metrics';
+import { BusProducer } from './producer';
 
 const logger = pino({ level: 'silent' });
 
@@ -164,5 +166,73 @@ describe('libs/bus on the real broker', () => {
     expect(seen).toHaveLength(all.length);
     expect(seen.sort()).toEqual(all.map((r) => r.headers.ce_id).sort());
     expect(seen.filter((id) => id.startsWith('c-'))).toHaveLength(30);
+  });
+
+  it('reports a stuck handler as a stalled loop, and recovers when it moves again', async () => {
+    const bus = await newBus('stall');
+    await bus.ensureTopics(['eventsClean']);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const sub = bus.subscribe({
+      name: 'stuck',
+      groupId: 'stuck',
+      event: EVENTS.cleanEvent,
+      delivery: 'at-least-once',
+      stallMs: 300,
+      handler: async () => {
+        entered();
+        await gate;
+      },
+    });
+    await sub.start();
+    await t.producer.send({ topic: t.topic('eventsClean'), acks: -1, messages: [cloudEventMessage(EVENTS.cleanEvent.type, 'k', { ...validated(1), quality: { flags: [] } })] });
+    await inHandler;
+    const deadline = Date.now() + 10_000;
+    while (!sub.health().stalled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sub.health().stalled).toBe(true);
+    expect(bus.health().ok).toBe(false);
+    release();
+    while (sub.health().stalled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sub.health()).toMatchObject({ stalled: false, running: true });
+  });
+
+  it('pauses fetching on demand and resumes where it stopped', async () => {
+    const bus = await newBus('pause');
+    await bus.ensureTopics(['eventsClean']);
+    const topic = t.topic('eventsClean');
+    let handled = 0;
+    const sub = bus.subscribe({
+      name: 'pausable',
+      groupId: 'pausable',
+      event: EVENTS.cleanEvent,
+      delivery: 'at-least-once',
+      handler: async (events) => void (handled += events.filter((e) => e.attrs.id.startsWith('pz-')).length),
+    });
+    await sub.start();
+    sub.pause();
+    expect(sub.health().paused).toBe(true);
+    await t.producer.send({ topic, acks: -1, messages: Array.from({ length: 25 }, (_, i) => cloudEventMessage(EVENTS.cleanEvent.type, `k${i}`, { ...validated(i), quality: { flags: [] } }, `pz-${i}`)) });
+    // A bounded look for something that must not happen while paused.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(handled).toBe(0);
+    sub.resume();
+    const deadline = Date.now() + 20_000;
+    while (handled < 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(handled).toBe(25);
+  });
+
+  it('refuses a send beyond its bounded buffer at once, and an invalid payload before buffering', async () => {
+    const producer = new BusProducer(t.kafka, '/tests', t.prefix, new BusMetrics(new Registry()), logger, { lingerMs: 50, maxBatchRecords: 100, maxPendingRecords: 10 });
+    await producer.connect();
+    const event = (i: number) => ({ event: EVENTS.cleanEvent, key: `k${i}`, data: { ...validated(i), quality: { flags: [] } } });
+    const accepted = producer.send(Array.from({ length: 8 }, (_, i) => event(i)));
+    expect(producer.pending).toBe(8);
+    await expect(producer.send(Array.from({ length: 3 }, (_, i) => event(i)))).rejects.toBeInstanceOf(BackpressureError);
+    expect(() => producer.send([{ event: EVENTS.cleanEvent, key: 'bad', data: { dataset: 'cards' } as never }])).toThrow(/refusing to produce an invalid dev\.mlops\.events\.clean\.v1/);
+    await accepted;
+    expect(producer.pending).toBe(0);
+    await producer.disconnect();
   });
 });
