@@ -40,7 +40,7 @@ function formatLine(line: string): string {
       .filter(([, v]) => v !== undefined && typeof v !== 'object')
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(' ');
-    return `${clock} ${String(level).padEnd(5)} ${String(msg ?? '')}${extras ? `  ${extras}` : ''}`;
+    return `${clock} ${String(level).padEnd(5)} ${typeof msg === 'string' ? msg : JSON.stringify(msg ?? '')}${extras ? `  ${extras}` : ''}`;
   } catch {
     return line;
   }
@@ -115,8 +115,8 @@ async function main(): Promise<void> {
       env: { ...process.env, KAFKA_BROKERS: brokers, PORT: String(port), HOST: process.env.HOST ?? '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    pipeLines(child.stdout!, prefix(spec.name, i));
-    pipeLines(child.stderr!, prefix(spec.name, i));
+    pipeLines(child.stdout, prefix(spec.name, i));
+    pipeLines(child.stderr, prefix(spec.name, i));
     child.once('exit', (code, signal) => {
       if (!stopping) {
         process.stdout.write(`${prefix(spec.name, i)}exited (${signal ?? code}); stopping the stack\n`);

@@ -230,7 +230,7 @@ describe('libs/bus on the real broker', () => {
     const accepted = producer.send(Array.from({ length: 8 }, (_, i) => event(i)));
     expect(producer.pending).toBe(8);
     await expect(producer.send(Array.from({ length: 3 }, (_, i) => event(i)))).rejects.toBeInstanceOf(BackpressureError);
-    expect(() => producer.send([{ event: EVENTS.cleanEvent, key: 'bad', data: { dataset: 'cards' } as never }])).toThrow(/refusing to produce an invalid dev\.mlops\.events\.clean\.v1/);
+    expect(() => producer.send([{ event: EVENTS.cleanEvent, key: 'bad', data: { dataset: 'cards' } }])).toThrow(/refusing to produce an invalid dev\.mlops\.events\.clean\.v1/);
     await accepted;
     expect(producer.pending).toBe(0);
     await producer.disconnect();

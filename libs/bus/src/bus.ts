@@ -112,14 +112,14 @@ export class Bus {
       },
       options,
     );
-    this.subscriptions.push(sub as unknown as Subscription<EventDefinition>);
+    this.subscriptions.push(sub);
     if (this.started) void sub.start();
     return sub;
   }
 
   table<E extends EventDefinition>(options: TableOptions<E>): CompactedTable<E> {
     const table = new CompactedTable(this.kafka, this.admin, this.prefix, this.logger, options);
-    this.tables.push(table as unknown as CompactedTable<EventDefinition>);
+    this.tables.push(table);
     return table;
   }
 

@@ -8,7 +8,14 @@ import {
   type EnvelopeAttributes,
   type ValidatedEvent,
 } from '@mlops/contracts';
-import { OutputSchemaError, deadLetterPayload, decode, encode, isOutgoingEvent, type OutgoingRecord } from './codec';
+import {
+  OutputSchemaError,
+  deadLetterPayload,
+  decode,
+  encode,
+  isOutgoingEvent,
+  type OutgoingRecord,
+} from './codec';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TIMESTAMP = '1767225600000'; // 2026-01-01T00:00:00.000Z
@@ -40,7 +47,11 @@ function bufferHeaders(a: EnvelopeAttributes): IHeaders {
   return Object.fromEntries(Object.entries(toKafkaHeaders(a)).map(([k, v]) => [k, Buffer.from(v)]));
 }
 
-function message(value: Buffer | string | null, headers: IHeaders = bufferHeaders(attrs()), key: string | null = 'cards:card-1'): KafkaMessage {
+function message(
+  value: Buffer | string | null,
+  headers: IHeaders = bufferHeaders(attrs()),
+  key: string | null = 'cards:card-1',
+): KafkaMessage {
   return {
     key: key === null ? null : Buffer.from(key),
     value: typeof value === 'string' ? Buffer.from(value) : value,
@@ -48,7 +59,7 @@ function message(value: Buffer | string | null, headers: IHeaders = bufferHeader
     attributes: 0,
     offset: '42',
     headers,
-  } as KafkaMessage;
+  };
 }
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -96,11 +107,22 @@ describe('decode', () => {
   it('payload_too_large before anything is parsed, even with bad headers', () => {
     const parse = vi.spyOn(JSON, 'parse');
     const big = `{"x":"${'a'.repeat(2000)}"`; // not even JSON
-    const result = decode(EVENTS.validatedEvent, 't', 0, message(big, { ce_id: Buffer.from('evt-big') }), 1024);
+    const result = decode(
+      EVENTS.validatedEvent,
+      't',
+      0,
+      message(big, { ce_id: Buffer.from('evt-big') }),
+      1024,
+    );
     expect(result).toEqual({
       ok: false,
       eventId: 'evt-big',
-      reasons: [{ code: 'payload_too_large', message: `value of ${Buffer.byteLength(big)} bytes exceeds the limit of 1024` }],
+      reasons: [
+        {
+          code: 'payload_too_large',
+          message: `value of ${Buffer.byteLength(big)} bytes exceeds the limit of 1024`,
+        },
+      ],
     });
     expect(parse).not.toHaveBeenCalled();
   });
@@ -143,8 +165,16 @@ describe('decode', () => {
       eventId: 'evt-1',
       dataset: 'cards',
       reasons: [
-        { code: 'schema_mismatch', field: 'specVersion', message: 'Too small: expected number to be >0' },
-        { code: 'schema_mismatch', field: 'entityId', message: 'Too small: expected string to have >=1 characters' },
+        {
+          code: 'schema_mismatch',
+          field: 'specVersion',
+          message: 'Too small: expected number to be >0',
+        },
+        {
+          code: 'schema_mismatch',
+          field: 'entityId',
+          message: 'Too small: expected string to have >=1 characters',
+        },
         { code: 'schema_mismatch', field: 'ingestedAt', message: 'Invalid ISO datetime' },
       ],
     });
@@ -152,7 +182,12 @@ describe('decode', () => {
 
   it('schema_mismatch joins nested paths with dots', () => {
     const headers = bufferHeaders(attrs({ type: EVENTS.rejectedEvent.type }));
-    const dead = deadLetterPayload('ingestion', [{ code: 'x', message: 'y' }], { topic: 't', key: null, value: Buffer.from('v') }, 10);
+    const dead = deadLetterPayload(
+      'ingestion',
+      [{ code: 'x', message: 'y' }],
+      { topic: 't', key: null, value: Buffer.from('v') },
+      10,
+    );
     const bad = { ...dead, original: { ...dead.original, valueBytes: -1 } };
     const result = decode(EVENTS.rejectedEvent, 't', 0, message(json(bad), headers), 4096);
     expect(result.ok === false && result.reasons.map((r) => [r.code, r.field])).toEqual([
@@ -161,7 +196,14 @@ describe('decode', () => {
   });
 
   it('schema_mismatch reports at most five issues, and no field for the root', () => {
-    const bad = { dataset: 'Cards!', specVersion: 1.5, entityId: 5, record: [], ingestedAt: 'x', via: 'mail' };
+    const bad = {
+      dataset: 'Cards!',
+      specVersion: 1.5,
+      entityId: 5,
+      record: [],
+      ingestedAt: 'x',
+      via: 'mail',
+    };
     const result = decode(EVENTS.validatedEvent, 't', 0, message(json(bad)), 1024);
     expect(result.ok === false && result.reasons.map((r) => r.field)).toEqual([
       'dataset',
@@ -175,7 +217,9 @@ describe('decode', () => {
     expect(root).toEqual({
       ok: false,
       eventId: 'evt-1',
-      reasons: [{ code: 'schema_mismatch', message: 'Invalid input: expected object, received array' }],
+      reasons: [
+        { code: 'schema_mismatch', message: 'Invalid input: expected object, received array' },
+      ],
     });
   });
 
@@ -184,7 +228,9 @@ describe('decode', () => {
     delete headers.ce_id;
     expect(decode(EVENTS.validatedEvent, 't', 0, message(json(validated), headers), 1024)).toEqual({
       ok: false,
-      reasons: [{ code: 'envelope_invalid', message: 'CloudEvents envelope: missing header ce_id' }],
+      reasons: [
+        { code: 'envelope_invalid', message: 'CloudEvents envelope: missing header ce_id' },
+      ],
     });
   });
 
@@ -193,7 +239,9 @@ describe('decode', () => {
     expect(decode(EVENTS.validatedEvent, 't', 0, message(json(validated), headers), 1024)).toEqual({
       ok: false,
       eventId: 'evt-1',
-      reasons: [{ code: 'envelope_invalid', message: 'CloudEvents envelope: bad_specversion: 0.3' }],
+      reasons: [
+        { code: 'envelope_invalid', message: 'CloudEvents envelope: bad_specversion: 0.3' },
+      ],
     });
   });
 
@@ -205,7 +253,8 @@ describe('decode', () => {
       reasons: [
         {
           code: 'unknown_event_type',
-          message: 'event type dev.mlops.events.clean.v1 does not belong on this topic (expected dev.mlops.events.validated.v1)',
+          message:
+            'event type dev.mlops.events.clean.v1 does not belong on this topic (expected dev.mlops.events.validated.v1)',
         },
       ],
     });
@@ -223,7 +272,13 @@ describe('decode', () => {
       `sha256:${createHash('sha256').update(key).update('\0').update(value).digest('hex').slice(0, 40)}`;
 
     it('derives a deterministic sha256 id from key and value', () => {
-      const result = decode(EVENTS.rawEvent, 'p.ingest.raw.v1', 1, message(raw, { traceparent: Buffer.from(TRACEPARENT) }), 1024);
+      const result = decode(
+        EVENTS.rawEvent,
+        'p.ingest.raw.v1',
+        1,
+        message(raw, { traceparent: Buffer.from(TRACEPARENT) }),
+        1024,
+      );
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       expect(result.event.attrs).toEqual({
@@ -262,16 +317,28 @@ describe('decode', () => {
     });
 
     it('still refuses a half envelope that has a ce_id', () => {
-      expect(decode(EVENTS.rawEvent, 't', 0, message(raw, { ce_id: Buffer.from('x1') }), 1024)).toEqual({
+      expect(
+        decode(EVENTS.rawEvent, 't', 0, message(raw, { ce_id: Buffer.from('x1') }), 1024),
+      ).toEqual({
         ok: false,
         eventId: 'x1',
-        reasons: [{ code: 'envelope_invalid', message: 'CloudEvents envelope: missing header ce_type' }],
+        reasons: [
+          { code: 'envelope_invalid', message: 'CloudEvents envelope: missing header ce_type' },
+        ],
       });
     });
 
     it('checks the payload against the raw schema', () => {
-      const r = decode(EVENTS.rawEvent, 't', 0, message(json({ dataset: 'cards', record: 'x' }), {}), 1024);
-      expect(r.ok === false && r.reasons.map((x) => [x.code, x.field])).toEqual([['schema_mismatch', 'record']]);
+      const r = decode(
+        EVENTS.rawEvent,
+        't',
+        0,
+        message(json({ dataset: 'cards', record: 'x' }), {}),
+        1024,
+      );
+      expect(r.ok === false && r.reasons.map((x) => [x.code, x.field])).toEqual([
+        ['schema_mismatch', 'record'],
+      ]);
       expect(r.ok === false && r.dataset).toBe('cards');
       expect(r.ok === false && r.eventId).toMatch(/^sha256:[0-9a-f]{40}$/);
     });
@@ -284,7 +351,12 @@ describe('encode', () => {
       event: EVENTS.validatedEvent,
       key: 'cards:card-1',
       data: validated,
-      attrs: { id: 'evt-9', traceparent: TRACEPARENT, subject: 'cards', time: '2026-01-02T00:00:00.000Z' },
+      attrs: {
+        id: 'evt-9',
+        traceparent: TRACEPARENT,
+        subject: 'cards',
+        time: '2026-01-02T00:00:00.000Z',
+      },
     };
     expect(isOutgoingEvent(out)).toBe(true);
     expect(encode(out, '/services/ingestion', 'p.')).toEqual({
@@ -308,7 +380,11 @@ describe('encode', () => {
 
   it('makes a new id, traceparent and time when none are given', () => {
     const before = Date.now();
-    const { message: m } = encode({ event: EVENTS.validatedEvent, key: 'k', data: validated }, 'src', '');
+    const { message: m } = encode(
+      { event: EVENTS.validatedEvent, key: 'k', data: validated },
+      'src',
+      '',
+    );
     const headers = m.headers as Record<string, string>;
     expect(headers.ce_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
@@ -338,8 +414,16 @@ describe('encode', () => {
     expect(e.name).toBe('OutputSchemaError');
     expect(e.eventType).toBe('dev.mlops.events.validated.v1');
     expect(e.issues).toEqual([
-      { code: 'schema_mismatch', field: 'entityId', message: 'Too small: expected string to have >=1 characters' },
-      { code: 'schema_mismatch', field: 'via', message: 'Invalid option: expected one of "rest"|"kafka"' },
+      {
+        code: 'schema_mismatch',
+        field: 'entityId',
+        message: 'Too small: expected string to have >=1 characters',
+      },
+      {
+        code: 'schema_mismatch',
+        field: 'via',
+        message: 'Invalid option: expected one of "rest"|"kafka"',
+      },
     ]);
     expect(e.message).toBe(
       'refusing to produce an invalid dev.mlops.events.validated.v1: entityId Too small: expected string to have >=1 characters; via Invalid option: expected one of "rest"|"kafka"',
@@ -348,40 +432,68 @@ describe('encode', () => {
 
   it('skips validation when told to', () => {
     const data = { ...validated, entityId: '' };
-    const { message: m } = encode({ event: EVENTS.validatedEvent, key: 'k', data }, 'src', '', false);
+    const { message: m } = encode(
+      { event: EVENTS.validatedEvent, key: 'k', data },
+      'src',
+      '',
+      false,
+    );
     expect(JSON.parse(m.value as string)).toEqual(data);
   });
 
   it('sends to an explicit topic without adding the prefix', () => {
-    const r = encode({ event: EVENTS.validatedEvent, topic: 'events.validated.v1.dlq', key: 'k', data: validated }, 'src', 'p.');
+    const r = encode(
+      { event: EVENTS.validatedEvent, topic: 'events.validated.v1.dlq', key: 'k', data: validated },
+      'src',
+      'p.',
+    );
     expect(r.topic).toBe('events.validated.v1.dlq');
   });
 
   it('passes an OutgoingRecord through unchanged', () => {
-    const tombstone: OutgoingRecord = { topic: 'p.data-quality.dedupe.changelog.v1', key: 'cards:e1', value: null };
+    const tombstone: OutgoingRecord = {
+      topic: 'p.data-quality.dedupe.changelog.v1',
+      key: 'cards:e1',
+      value: null,
+    };
     expect(isOutgoingEvent(tombstone)).toBe(false);
     expect(encode(tombstone, 'src', 'p.')).toEqual({
       topic: 'p.data-quality.dedupe.changelog.v1',
       message: { key: 'cards:e1', value: null, headers: undefined },
     });
-    const record: OutgoingRecord = { topic: 'x', key: 'k', value: Buffer.from([1, 2]), headers: { h: 'v' } };
-    expect(encode(record, 'src', 'p.')).toEqual({ topic: 'x', message: { key: 'k', value: Buffer.from([1, 2]), headers: { h: 'v' } } });
+    const record: OutgoingRecord = {
+      topic: 'x',
+      key: 'k',
+      value: Buffer.from([1, 2]),
+      headers: { h: 'v' },
+    };
+    expect(encode(record, 'src', 'p.')).toEqual({
+      topic: 'x',
+      message: { key: 'k', value: Buffer.from([1, 2]), headers: { h: 'v' } },
+    });
   });
 
   it('round-trips through decode', () => {
     const out = encode(
-      { event: EVENTS.validatedEvent, key: 'cards:card-1', data: validated, attrs: { id: 'evt-rt', traceparent: TRACEPARENT } },
+      {
+        event: EVENTS.validatedEvent,
+        key: 'cards:card-1',
+        data: validated,
+        attrs: { id: 'evt-rt', traceparent: TRACEPARENT },
+      },
       '/services/ingestion',
       '',
     );
-    const msg = message(Buffer.from(out.message.value as string), out.message.headers as IHeaders);
+    const msg = message(Buffer.from(out.message.value as string), out.message.headers);
     const result = decode(EVENTS.validatedEvent, out.topic, 0, msg, 1024);
     expect(result.ok && result.event.data).toEqual(validated);
-    expect(result.ok && [result.event.attrs.id, result.event.attrs.traceparent, result.event.attrs.source]).toEqual([
-      'evt-rt',
-      TRACEPARENT,
-      '/services/ingestion',
-    ]);
+    expect(
+      result.ok && [
+        result.event.attrs.id,
+        result.event.attrs.traceparent,
+        result.event.attrs.source,
+      ],
+    ).toEqual(['evt-rt', TRACEPARENT, '/services/ingestion']);
   });
 });
 
@@ -403,7 +515,12 @@ describe('deadLetterPayload', () => {
         partition: 2,
         offset: '17',
         key: Buffer.from('cards:card-1'),
-        headers: { ce_id: Buffer.from('evt-1'), rep: [Buffer.from('a'), Buffer.from('b')], gone: undefined, s: 'plain' },
+        headers: {
+          ce_id: Buffer.from('evt-1'),
+          rep: [Buffer.from('a'), Buffer.from('b')],
+          gone: undefined,
+          s: 'plain',
+        },
         value: Buffer.from('{"amount": "zwölf"}'),
       },
       1024,
@@ -431,7 +548,12 @@ describe('deadLetterPayload', () => {
   });
 
   it('leaves out what it was not given', () => {
-    const payload = deadLetterPayload('ingestion', reasons, { topic: 't', key: null, value: null }, 10);
+    const payload = deadLetterPayload(
+      'ingestion',
+      reasons,
+      { topic: 't', key: null, value: null },
+      10,
+    );
     expect(payload.original).toEqual({
       topic: 't',
       key: null,
@@ -447,19 +569,50 @@ describe('deadLetterPayload', () => {
   it('base64-encodes a value that is not valid UTF-8', () => {
     const value = Buffer.from([0xff, 0xfe, 0x41]);
     const payload = deadLetterPayload('ingestion', reasons, { topic: 't', key: 'k', value }, 10);
-    expect(payload.original).toMatchObject({ key: 'k', value: '//5B', valueEncoding: 'base64', valueBytes: 3, truncated: false });
+    expect(payload.original).toMatchObject({
+      key: 'k',
+      value: '//5B',
+      valueEncoding: 'base64',
+      valueBytes: 3,
+      truncated: false,
+    });
     expect(Buffer.from(payload.original.value!, 'base64')).toEqual(value);
   });
 
   it('truncates to the limit and says so, with the full size in valueBytes', () => {
-    const payload = deadLetterPayload('ingestion', reasons, { topic: 't', key: null, value: Buffer.from('abcdefghij') }, 4);
-    expect(payload.original).toMatchObject({ value: 'abcd', valueEncoding: 'utf8', valueBytes: 10, truncated: true });
-    const exact = deadLetterPayload('ingestion', reasons, { topic: 't', key: null, value: Buffer.from('abcd') }, 4);
+    const payload = deadLetterPayload(
+      'ingestion',
+      reasons,
+      { topic: 't', key: null, value: Buffer.from('abcdefghij') },
+      4,
+    );
+    expect(payload.original).toMatchObject({
+      value: 'abcd',
+      valueEncoding: 'utf8',
+      valueBytes: 10,
+      truncated: true,
+    });
+    const exact = deadLetterPayload(
+      'ingestion',
+      reasons,
+      { topic: 't', key: null, value: Buffer.from('abcd') },
+      4,
+    );
     expect(exact.original).toMatchObject({ value: 'abcd', valueBytes: 4, truncated: false });
   });
 
   it('keeps the exact bytes (base64) when the cut falls inside a multi-byte character', () => {
-    const payload = deadLetterPayload('ingestion', reasons, { topic: 't', key: null, value: Buffer.from('aé') }, 2);
-    expect(payload.original).toMatchObject({ value: 'YcM=', valueEncoding: 'base64', valueBytes: 3, truncated: true });
+    const payload = deadLetterPayload(
+      'ingestion',
+      reasons,
+      { topic: 't', key: null, value: Buffer.from('aé') },
+      2,
+    );
+    expect(payload.original).toMatchObject({
+      value: 'YcM=',
+      valueEncoding: 'base64',
+      valueBytes: 3,
+      truncated: true,
+    });
   });
 });

@@ -218,7 +218,7 @@ function topicOf(def: EventDefinition): string {
 function headersAsStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
-    const s = headerString(headers as Record<string, Buffer | string | undefined>, name);
+    const s = headerString(headers, name);
     if (s !== undefined && value !== undefined) out[name] = s;
   }
   return out;

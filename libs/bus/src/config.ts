@@ -85,7 +85,7 @@ export function busConfigFromEnv(env: BusEnv, defaultClientId: string): BusConfi
       mechanism: env.KAFKA_SASL_MECHANISM,
       username: env.KAFKA_SASL_USERNAME!,
       password: env.KAFKA_SASL_PASSWORD!,
-    } as SASLOptions;
+    };
   }
   return config;
 }

@@ -1,4 +1,9 @@
-import { KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   BackpressureError,
@@ -13,7 +18,12 @@ import {
 
 /** A broker error as kafkajs builds it from a protocol error code. */
 function protocolError(type: string, code: number, retriable: boolean): KafkaJSProtocolError {
-  return new KafkaJSProtocolError({ type, code, retriable, message: `broker said ${type}` } as unknown as Error);
+  return new KafkaJSProtocolError({
+    type,
+    code,
+    retriable,
+    message: `broker said ${type}`,
+  } as unknown as Error);
 }
 
 describe('classify', () => {
@@ -116,7 +126,7 @@ describe('withRetry', () => {
 
   const fast: RetryPolicy = { retries: 3, initialMs: 1, maxMs: 4 };
 
-  function failing(failures: unknown[], result = 'done') {
+  function failing(failures: Error[], result = 'done') {
     let calls = 0;
     const fn = vi.fn(async () => {
       const err = failures[calls++];
@@ -135,7 +145,11 @@ describe('withRetry', () => {
   });
 
   it('succeeds after n transient failures, calling onRetry with attempts 1..n', async () => {
-    const errors = [new TransientError('a'), new Error('b'), protocolError('REQUEST_TIMED_OUT', 7, true)];
+    const errors = [
+      new TransientError('a'),
+      new Error('b'),
+      protocolError('REQUEST_TIMED_OUT', 7, true),
+    ];
     const fn = failing(errors, 'ok');
     const onRetry = vi.fn();
     await expect(withRetry(fn, fast, onRetry)).resolves.toBe('ok');

@@ -67,7 +67,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { retries: 5, initialMs: 100, maxMs: 5_000 };
 
-/** Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, initial·2ⁿ)]. */
+/** Exponential backoff with equal jitter: attempt n waits a random time in [cap/2, cap], cap = min(max, initial·2ⁿ). */
 export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
   const cap = Math.min(policy.maxMs, policy.initialMs * 2 ** attempt);
   return Math.round(cap * (0.5 + random() / 2));

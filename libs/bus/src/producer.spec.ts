@@ -26,12 +26,30 @@ describe('groupByTopic', () => {
   });
 
   it('keeps the message objects themselves (no copies) and loses none', () => {
-    const records = Array.from({ length: 100 }, (_, i) => ({ topic: `t${i % 7}`, message: m(String(i)) }));
+    const records = Array.from({ length: 100 }, (_, i) => ({
+      topic: `t${i % 7}`,
+      message: m(String(i)),
+    }));
     const grouped = groupByTopic(records);
     expect(grouped.map((g) => g.topic)).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
     expect(grouped.reduce((n, g) => n + g.messages.length, 0)).toBe(100);
     expect(grouped[3].messages[0]).toBe(records[3].message);
-    expect(grouped[3].messages.map((x) => x.key)).toEqual(['3', '10', '17', '24', '31', '38', '45', '52', '59', '66', '73', '80', '87', '94']);
+    expect(grouped[3].messages.map((x) => x.key)).toEqual([
+      '3',
+      '10',
+      '17',
+      '24',
+      '31',
+      '38',
+      '45',
+      '52',
+      '59',
+      '66',
+      '73',
+      '80',
+      '87',
+      '94',
+    ]);
   });
 
   it('treats topic names case-sensitively and exactly', () => {

@@ -26,7 +26,9 @@ function failure(env: NodeJS.ProcessEnv, schema: z.ZodType = Schema): ConfigErro
 
 describe('loadConfig', () => {
   it('returns the typed configuration with defaults', () => {
-    expect(loadConfig('ingestion', Schema, { DATABASE_URL: 'postgres://db:5432/x', WINDOW: '100' })).toEqual({
+    expect(
+      loadConfig('ingestion', Schema, { DATABASE_URL: 'postgres://db:5432/x', WINDOW: '100' }),
+    ).toEqual({
       PORT: 3001,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
@@ -79,7 +81,13 @@ describe('loadConfig', () => {
     const err = failure({ PORT: '70000', LOG_LEVEL: 'loud', STRICT: 'yes' });
     expect(err.name).toBe('ConfigError');
     expect(err.service).toBe('ingestion');
-    expect(err.problems.map((p) => p.variable)).toEqual(['PORT', 'LOG_LEVEL', 'STRICT', 'DATABASE_URL', 'WINDOW']);
+    expect(err.problems.map((p) => p.variable)).toEqual([
+      'PORT',
+      'LOG_LEVEL',
+      'STRICT',
+      'DATABASE_URL',
+      'WINDOW',
+    ]);
     expect(err.problems.find((p) => p.variable === 'DATABASE_URL')!.message).toBe('is required');
     expect(err.problems.find((p) => p.variable === 'WINDOW')!.message).toBe('is required');
     expect(err.message.split('\n')[0]).toBe('invalid configuration for ingestion:');
@@ -90,19 +98,26 @@ describe('loadConfig', () => {
   });
 
   it('shows the rejected value of an ordinary variable', () => {
-    const err = failure({ DATABASE_URL: 'postgres://db/x', WINDOW: '10', PORT: '70000', LOG_LEVEL: 'loud' });
+    const err = failure({
+      DATABASE_URL: 'postgres://db/x',
+      WINDOW: '10',
+      PORT: '70000',
+      LOG_LEVEL: 'loud',
+    });
     expect(err.problems).toEqual([
       { variable: 'PORT', message: 'Too big: expected number to be <=65535 (got "70000")' },
-      { variable: 'LOG_LEVEL', message: expect.stringMatching(/^Invalid option: .* \(got "loud"\)$/) },
+      {
+        variable: 'LOG_LEVEL',
+        message: expect.stringMatching(/^Invalid option: .* \(got "loud"\)$/),
+      },
     ]);
   });
 
   it('does not call a present but malformed value "required"', () => {
     const err = failure({ DATABASE_URL: 'postgres://db/x', WINDOW: 'many' });
-    expect(err.problems).toHaveLength(1);
-    expect(err.problems[0].variable).toBe('WINDOW');
-    expect(err.problems[0].message).not.toBe('is required');
-    expect(err.problems[0].message).toMatch(/expected number.* \(got "many"\)$/);
+    expect(err.problems).toEqual([
+      { variable: 'WINDOW', message: 'Invalid input: expected number, received NaN (got "many")' },
+    ]);
   });
 
   it('cuts long values to 80 characters', () => {
@@ -110,21 +125,29 @@ describe('loadConfig', () => {
     expect(err.problems[0].message).toMatch(new RegExp(` \\(got "${'x'.repeat(80)}"\\)$`));
   });
 
-  it.each(['DB_PASSWORD', 'API_TOKEN', 'SIGNING_KEY', 'KAFKA_SSL_KEY_FILE', 'CLIENT_SECRET', 'db_password'])(
-    'never echoes the value of %s',
-    (name) => {
-      const secret = 'hunter2-s3cr3t';
-      const schema = z.object({ [name]: z.string().min(64) });
-      const err = failure({ [name]: secret }, schema);
-      expect(err.problems.map((p) => p.variable)).toEqual([name]);
-      expect(err.problems[0].message).toBe('Too small: expected string to have >=64 characters');
-      expect(err.message).not.toContain(secret);
-      expect(err.message).not.toContain('hunter2');
-    },
-  );
+  it.each([
+    'DB_PASSWORD',
+    'API_TOKEN',
+    'SIGNING_KEY',
+    'KAFKA_SSL_KEY_FILE',
+    'CLIENT_SECRET',
+    'db_password',
+  ])('never echoes the value of %s', (name) => {
+    const secret = 'hunter2-s3cr3t';
+    const schema = z.object({ [name]: z.string().min(64) });
+    const err = failure({ [name]: secret }, schema);
+    expect(err.problems.map((p) => p.variable)).toEqual([name]);
+    expect(err.problems[0].message).toBe('Too small: expected string to have >=64 characters');
+    expect(err.message).not.toContain(secret);
+    expect(err.message).not.toContain('hunter2');
+  });
 
   it('names the environment for a refinement without a path', () => {
-    const schema = z.object({ A: z.string().optional() }).refine((env) => env.A !== undefined, 'A must be set somehow');
-    expect(failure({}, schema).problems).toEqual([{ variable: '(environment)', message: 'A must be set somehow' }]);
+    const schema = z
+      .object({ A: z.string().optional() })
+      .refine((env) => env.A !== undefined, 'A must be set somehow');
+    expect(failure({}, schema).problems).toEqual([
+      { variable: '(environment)', message: 'A must be set somehow' },
+    ]);
   });
 });

@@ -72,9 +72,14 @@ describe('header round trip', () => {
   it('leaves subject and traceparent out when they were not sent', () => {
     const result = fromKafkaHeaders(asBuffers(toKafkaHeaders(attrs())));
     expect(result).toEqual({ ok: true, attrs: attrs() });
-    expect(result.ok && Object.keys(result.attrs).sort()).toEqual(
-      ['datacontenttype', 'id', 'source', 'specversion', 'time', 'type'],
-    );
+    expect(result.ok && Object.keys(result.attrs).sort()).toEqual([
+      'datacontenttype',
+      'id',
+      'source',
+      'specversion',
+      'time',
+      'type',
+    ]);
   });
 
   it('defaults a missing time to the epoch and a missing content type to JSON', () => {
@@ -88,7 +93,10 @@ describe('header round trip', () => {
   });
 
   it('accepts a JSON content type with parameters', () => {
-    const headers = { ...toKafkaHeaders(attrs()), 'content-type': 'application/json; charset=utf-8' };
+    const headers = {
+      ...toKafkaHeaders(attrs()),
+      'content-type': 'application/json; charset=utf-8',
+    };
     expect(fromKafkaHeaders(headers)).toEqual({
       ok: true,
       attrs: attrs({ datacontenttype: 'application/json; charset=utf-8' }),
@@ -105,7 +113,10 @@ describe('headerString', () => {
   it('takes the last value of a repeated header (array)', () => {
     const headers: KafkaHeaders = { ce_id: [Buffer.from('first'), 'second', Buffer.from('third')] };
     expect(headerString(headers, 'ce_id')).toBe('third');
-    const full = { ...asBuffers(toKafkaHeaders(attrs())), ce_id: [Buffer.from('old'), Buffer.from('new')] };
+    const full = {
+      ...asBuffers(toKafkaHeaders(attrs())),
+      ce_id: [Buffer.from('old'), Buffer.from('new')],
+    };
     expect(fromKafkaHeaders(full)).toEqual({ ok: true, attrs: attrs({ id: 'new' }) });
   });
 
@@ -118,20 +129,38 @@ describe('headerString', () => {
 });
 
 describe('fromKafkaHeaders problems', () => {
-  it.each(['ce_id', 'ce_type', 'ce_source', 'ce_specversion'])('missing_header when %s is absent', (name) => {
-    const headers: KafkaHeaders = asBuffers(toKafkaHeaders(attrs()));
-    delete headers[name];
-    expect(fromKafkaHeaders(headers)).toEqual({ ok: false, problem: { code: 'missing_header', header: name } });
-  });
+  it.each(['ce_id', 'ce_type', 'ce_source', 'ce_specversion'])(
+    'missing_header when %s is absent',
+    (name) => {
+      const headers: KafkaHeaders = asBuffers(toKafkaHeaders(attrs()));
+      delete headers[name];
+      expect(fromKafkaHeaders(headers)).toEqual({
+        ok: false,
+        problem: { code: 'missing_header', header: name },
+      });
+    },
+  );
 
-  it.each(['ce_id', 'ce_type', 'ce_source', 'ce_specversion'])('missing_header when %s is empty', (name) => {
-    const headers: KafkaHeaders = { ...toKafkaHeaders(attrs()), [name]: Buffer.alloc(0) };
-    expect(fromKafkaHeaders(headers)).toEqual({ ok: false, problem: { code: 'missing_header', header: name } });
-  });
+  it.each(['ce_id', 'ce_type', 'ce_source', 'ce_specversion'])(
+    'missing_header when %s is empty',
+    (name) => {
+      const headers: KafkaHeaders = { ...toKafkaHeaders(attrs()), [name]: Buffer.alloc(0) };
+      expect(fromKafkaHeaders(headers)).toEqual({
+        ok: false,
+        problem: { code: 'missing_header', header: name },
+      });
+    },
+  );
 
   it('reports the first missing header in id, type, source, specversion order', () => {
-    expect(fromKafkaHeaders({})).toEqual({ ok: false, problem: { code: 'missing_header', header: 'ce_id' } });
-    expect(fromKafkaHeaders(undefined)).toEqual({ ok: false, problem: { code: 'missing_header', header: 'ce_id' } });
+    expect(fromKafkaHeaders({})).toEqual({
+      ok: false,
+      problem: { code: 'missing_header', header: 'ce_id' },
+    });
+    expect(fromKafkaHeaders(undefined)).toEqual({
+      ok: false,
+      problem: { code: 'missing_header', header: 'ce_id' },
+    });
     expect(fromKafkaHeaders({ ce_id: 'x', ce_specversion: '1.0' })).toEqual({
       ok: false,
       problem: { code: 'missing_header', header: 'ce_type' },
@@ -140,12 +169,18 @@ describe('fromKafkaHeaders problems', () => {
 
   it('bad_specversion for anything but 1.0', () => {
     const headers = { ...toKafkaHeaders(attrs()), ce_specversion: Buffer.from('0.3') };
-    expect(fromKafkaHeaders(headers)).toEqual({ ok: false, problem: { code: 'bad_specversion', value: '0.3' } });
+    expect(fromKafkaHeaders(headers)).toEqual({
+      ok: false,
+      problem: { code: 'bad_specversion', value: '0.3' },
+    });
   });
 
   it('bad_time for an unparseable time', () => {
     const headers = { ...toKafkaHeaders(attrs()), ce_time: 'yesterday-ish' };
-    expect(fromKafkaHeaders(headers)).toEqual({ ok: false, problem: { code: 'bad_time', value: 'yesterday-ish' } });
+    expect(fromKafkaHeaders(headers)).toEqual({
+      ok: false,
+      problem: { code: 'bad_time', value: 'yesterday-ish' },
+    });
   });
 
   it('bad_content_type for a non-JSON payload', () => {
@@ -176,13 +211,17 @@ describe('canonicalJson', () => {
     expect(canonicalJson('x')).toBe('"x"');
     expect(canonicalJson(1.5)).toBe('1.5');
     expect(canonicalJson(null)).toBe('null');
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
   });
 });
 
 describe('contentEventId', () => {
   it('is sha256 of dataset, NUL, canonical JSON, cut to 40 hex digits', () => {
     const json = canonicalJson({ b: 2, a: 1 });
-    expect(contentEventId('cards', json)).toBe(`sha256:${sha('cards\0{"a":1,"b":2}').slice(0, 40)}`);
+    expect(contentEventId('cards', json)).toBe(
+      `sha256:${sha('cards\0{"a":1,"b":2}').slice(0, 40)}`,
+    );
     expect(contentEventId('cards', json)).toMatch(/^sha256:[0-9a-f]{40}$/);
   });
 
@@ -195,7 +234,9 @@ describe('contentEventId', () => {
   it('depends on the dataset and on the content', () => {
     const json = canonicalJson({ a: 1 });
     expect(contentEventId('cards', json)).not.toBe(contentEventId('loans', json));
-    expect(contentEventId('cards', json)).not.toBe(contentEventId('cards', canonicalJson({ a: 2 })));
+    expect(contentEventId('cards', json)).not.toBe(
+      contentEventId('cards', canonicalJson({ a: 2 })),
+    );
     // The separator keeps ("ab", "c") and ("a", "bc") apart.
     expect(contentEventId('ab', 'c')).not.toBe(contentEventId('a', 'bc'));
   });

@@ -128,7 +128,8 @@ export function contentEventId(dataset: string, canonicalJson: string): string {
 
 /** JSON with object keys sorted at every depth: equal content, equal text. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  // JSON.stringify gives undefined (not a string) for undefined: write it as JSON's null.
+  return JSON.stringify(sortKeys(value)) ?? 'null';
 }
 
 function sortKeys(value: unknown): unknown {

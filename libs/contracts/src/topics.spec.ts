@@ -42,7 +42,12 @@ describe('TOPICS', () => {
   });
 
   it('compacts exactly the specs, the model lifecycle, the featuresets and the dedupe changelog', () => {
-    expect(definitions.filter((t) => t.compacted).map((t) => t.name).sort()).toEqual([
+    expect(
+      definitions
+        .filter((t) => t.compacted)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual([
       'data-quality.dedupe.changelog.v1',
       'featuresets.v1',
       'models.lifecycle.v1',
@@ -61,7 +66,8 @@ describe('TOPICS', () => {
   it('names only known services as producers and consumers, and has positive partition counts', () => {
     const services = new Set<string>(SERVICES);
     for (const t of definitions) {
-      for (const s of [...t.producers, ...t.consumers]) expect(services.has(s), `${t.name}: ${s}`).toBe(true);
+      for (const s of [...t.producers, ...t.consumers])
+        expect(services.has(s), `${t.name}: ${s}`).toBe(true);
       expect(Number.isInteger(t.partitions) && t.partitions > 0, t.name).toBe(true);
     }
   });
@@ -87,15 +93,21 @@ describe('topic names', () => {
     expect(deadLetterTopicName('prod.models.trained.v1')).toBe('prod.models.trained.v1.dlq');
   });
 
-  it.each(['', 'prod.', 't-abc_1.', 'A.b-C_9', 'x'.repeat(60)])('accepts the prefix %j', (prefix) => {
-    expect(assertTopicPrefix(prefix)).toBe(prefix);
-  });
+  it.each(['', 'prod.', 't-abc_1.', 'A.b-C_9', 'x'.repeat(60)])(
+    'accepts the prefix %j',
+    (prefix) => {
+      expect(assertTopicPrefix(prefix)).toBe(prefix);
+    },
+  );
 
-  it.each(['pro d.', 'prod/', 'prod:', 'préfixe', 'x'.repeat(61), 'a*'])('refuses the prefix %j', (prefix) => {
-    expect(() => assertTopicPrefix(prefix)).toThrow(
-      `topic prefix "${prefix}" may only hold letters, digits, ".", "_" and "-" (60 at most)`,
-    );
-  });
+  it.each(['pro d.', 'prod/', 'prod:', 'préfixe', 'x'.repeat(61), 'a*'])(
+    'refuses the prefix %j',
+    (prefix) => {
+      expect(() => assertTopicPrefix(prefix)).toThrow(
+        `topic prefix "${prefix}" may only hold letters, digits, ".", "_" and "-" (60 at most)`,
+      );
+    },
+  );
 
   it('builds entity keys as dataset:entityId', () => {
     expect(entityKey('cards', 'card-7')).toBe('cards:card-7');

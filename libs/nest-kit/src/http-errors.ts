@@ -40,8 +40,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
-      res.status(status).json({ error: { code: codeFor(status), message: Array.isArray(message) ? message.join('; ') : String(message) } });
+      const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      const message = Array.isArray(raw) ? raw.map(String).join('; ') : typeof raw === 'string' ? raw : exception.message;
+      res.status(status).json({ error: { code: codeFor(status), message } });
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error in request');

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetSpec, entityIdField, numericFieldNames, type DatasetSpecInput } from './dataset-spec';
+import {
+  DatasetSpec,
+  entityIdField,
+  numericFieldNames,
+  type DatasetSpecInput,
+} from './dataset-spec';
 
 function input(overrides: Partial<DatasetSpecInput> = {}): DatasetSpecInput {
   return {
@@ -63,7 +68,9 @@ describe('DatasetSpec', () => {
 
   it('rejects a duplicate field name at the second occurrence', () => {
     const fields = [...input().fields, { name: 'amount', type: 'numeric' as const }];
-    expect(issues(input({ fields }))).toEqual([{ path: 'fields.5.name', message: 'duplicate field "amount"' }]);
+    expect(issues(input({ fields }))).toEqual([
+      { path: 'fields.5.name', message: 'duplicate field "amount"' },
+    ]);
   });
 
   it('requires exactly one entity_id field', () => {
@@ -79,20 +86,30 @@ describe('DatasetSpec', () => {
 
   it('allows at most one label and one timestamp field', () => {
     const labels = [...input().fields, { name: 'is_chargeback', type: 'label' as const }];
-    expect(issues(input({ fields: labels }))).toEqual([{ path: 'fields', message: 'at most one label field' }]);
+    expect(issues(input({ fields: labels }))).toEqual([
+      { path: 'fields', message: 'at most one label field' },
+    ]);
     const times = [...input().fields, { name: 'ts2', type: 'timestamp' as const }];
-    expect(issues(input({ fields: times }))).toEqual([{ path: 'fields', message: 'at most one timestamp field' }]);
+    expect(issues(input({ fields: times }))).toEqual([
+      { path: 'fields', message: 'at most one timestamp field' },
+    ]);
   });
 
   it('needs classes for a multiclass label, at least two of them', () => {
-    const fields = (label: object) => [{ name: 'id', type: 'entity_id' as const }, { name: 'y', type: 'label' as const, ...label }];
+    const fields = (label: object) => [
+      { name: 'id', type: 'entity_id' as const },
+      { name: 'y', type: 'label' as const, ...label },
+    ];
     expect(issues(input({ fields: fields({ task: 'multiclass' }) }))).toEqual([
       { path: 'fields.1.classes', message: 'a multiclass label needs classes' },
     ]);
-    expect(issues(input({ fields: fields({ task: 'multiclass', classes: ['a'] }) })).map((i) => i.path)).toEqual([
-      'fields.1.classes',
-    ]);
-    expect(DatasetSpec.parse(input({ fields: fields({ task: 'multiclass', classes: ['a', 'b'] }) })).fields[1]).toEqual({
+    expect(
+      issues(input({ fields: fields({ task: 'multiclass', classes: ['a'] }) })).map((i) => i.path),
+    ).toEqual(['fields.1.classes']);
+    expect(
+      DatasetSpec.parse(input({ fields: fields({ task: 'multiclass', classes: ['a', 'b'] }) }))
+        .fields[1],
+    ).toEqual({
       name: 'y',
       type: 'label',
       required: false,
@@ -102,7 +119,8 @@ describe('DatasetSpec', () => {
   });
 
   it('rejects numeric min > max and text minLength > maxLength, accepts min == max', () => {
-    const withField = (f: object) => input({ fields: [{ name: 'id', type: 'entity_id' }, f as never] });
+    const withField = (f: object) =>
+      input({ fields: [{ name: 'id', type: 'entity_id' }, f as never] });
     expect(issues(withField({ name: 'x', type: 'numeric', min: 5, max: 1 }))).toEqual([
       { path: 'fields.1', message: 'min must not exceed max' },
     ]);
@@ -112,34 +130,60 @@ describe('DatasetSpec', () => {
     ]);
   });
 
-  it.each(['Cards', '1cards', 'cards!', '', 'a'.repeat(64), 'my cards'])('rejects the dataset name %j', (name) => {
-    expect(issues(input({ name })).map((i) => i.path)).toEqual(['name']);
-  });
+  it.each(['Cards', '1cards', 'cards!', '', 'a'.repeat(64), 'my cards'])(
+    'rejects the dataset name %j',
+    (name) => {
+      expect(issues(input({ name })).map((i) => i.path)).toEqual(['name']);
+    },
+  );
 
   it.each(['c', 'cards_2', 'card-tx', 'a'.repeat(63)])('accepts the dataset name %j', (name) => {
     expect(DatasetSpec.parse(input({ name })).name).toBe(name);
   });
 
-  it.each(['1amount', 'amount-usd', 'amount usd', '', 'é', 'a'.repeat(129)])('rejects the field name %j', (name) => {
-    const fields = [{ name: 'id', type: 'entity_id' as const }, { name, type: 'numeric' as const }];
-    expect(issues(input({ fields }))).toEqual([
-      { path: 'fields.1.name', message: 'a field name is a letter or _ then letters, digits or _' },
-    ]);
-  });
+  it.each(['1amount', 'amount-usd', 'amount usd', '', 'é', 'a'.repeat(129)])(
+    'rejects the field name %j',
+    (name) => {
+      const fields = [
+        { name: 'id', type: 'entity_id' as const },
+        { name, type: 'numeric' as const },
+      ];
+      expect(issues(input({ fields }))).toEqual([
+        {
+          path: 'fields.1.name',
+          message: 'a field name is a letter or _ then letters, digits or _',
+        },
+      ]);
+    },
+  );
 
   it.each(['_x', 'Amount', 'a1_B', 'a'.repeat(128)])('accepts the field name %j', (name) => {
-    const fields = [{ name: 'id', type: 'entity_id' as const }, { name, type: 'numeric' as const }];
+    const fields = [
+      { name: 'id', type: 'entity_id' as const },
+      { name, type: 'numeric' as const },
+    ];
     expect(DatasetSpec.parse(input({ fields })).fields[1].name).toBe(name);
   });
 
   it('rejects a non-positive or fractional version, no fields, an unknown field type and a bad unknownFields', () => {
     expect(issues(input({ version: 0 })).map((i) => i.path)).toEqual(['version']);
     expect(issues(input({ version: 1.5 })).map((i) => i.path)).toEqual(['version']);
-    expect(issues(input({ fields: [] })).map((i) => i.path)).toEqual(['fields']);
+    expect(issues(input({ fields: [] }))).toEqual([
+      { path: 'fields', message: 'Too small: expected array to have >=1 items' },
+      { path: 'fields', message: 'exactly one field must be of type entity_id' },
+    ]);
     expect(
-      issues({ ...input(), fields: [{ name: 'id', type: 'entity_id' }, { name: 'x', type: 'float' }] }).map((i) => i.path),
+      issues({
+        ...input(),
+        fields: [
+          { name: 'id', type: 'entity_id' },
+          { name: 'x', type: 'float' },
+        ],
+      }).map((i) => i.path),
     ).toEqual(['fields.1.type']);
-    expect(issues({ ...input(), unknownFields: 'ignore' }).map((i) => i.path)).toEqual(['unknownFields']);
+    expect(issues({ ...input(), unknownFields: 'ignore' }).map((i) => i.path)).toEqual([
+      'unknownFields',
+    ]);
   });
 });
 

@@ -1,21 +1,35 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetSpec, type DatasetSpecInput } from './dataset-spec';
-import { RECORD_REASON_CODES, validateRecord, type RecordProblem, type RecordReasonCode } from './validate-record';
+import {
+  RECORD_REASON_CODES,
+  validateRecord,
+  type RecordProblem,
+  type RecordReasonCode,
+} from './validate-record';
 
 type FieldInput = DatasetSpecInput['fields'][number];
 
 /** A spec with an entity id `id` plus the given fields. */
 function spec(fields: FieldInput[], options: Partial<DatasetSpecInput> = {}): DatasetSpec {
-  return DatasetSpec.parse({ name: 'ds', version: 1, fields: [{ name: 'id', type: 'entity_id' }, ...fields], ...options });
+  return DatasetSpec.parse({
+    name: 'ds',
+    version: 1,
+    fields: [{ name: 'id', type: 'entity_id' }, ...fields],
+    ...options,
+  });
 }
 
 /** The typed value of field `x` of a record `{ id: 'e1', x: value }`, or the problems. */
 function check(field: FieldInput, value: unknown, options: Partial<DatasetSpecInput> = {}) {
-  const result = validateRecord(spec([{ ...field, name: 'x' } as FieldInput], options), { id: 'e1', x: value });
+  const result = validateRecord(spec([{ ...field, name: 'x' }], options), { id: 'e1', x: value });
   return result.ok ? { value: result.record.x } : { problems: result.problems };
 }
 
-function codes(field: FieldInput, value: unknown, options: Partial<DatasetSpecInput> = {}): (string | undefined)[] {
+function codes(
+  field: FieldInput,
+  value: unknown,
+  options: Partial<DatasetSpecInput> = {},
+): (string | undefined)[] {
   const r = check(field, value, options);
   return 'problems' in r ? r.problems!.map((p) => p.code) : [];
 }
@@ -31,7 +45,10 @@ const cardSpec = spec([
 ]);
 
 describe('validateRecord: every reason code', () => {
-  const cases: Record<RecordReasonCode, { spec: DatasetSpec; record: unknown; problem: RecordProblem }> = {
+  const cases: Record<
+    RecordReasonCode,
+    { spec: DatasetSpec; record: unknown; problem: RecordProblem }
+  > = {
     not_an_object: {
       spec: cardSpec,
       record: [1, 2],
@@ -65,7 +82,11 @@ describe('validateRecord: every reason code', () => {
     not_in_enum: {
       spec: spec([{ name: 'c', type: 'categorical', enum: ['x', 'y'] }]),
       record: { id: 'e1', c: 'z' },
-      problem: { code: 'not_in_enum', field: 'c', message: 'c="z" is not one of the allowed values' },
+      problem: {
+        code: 'not_in_enum',
+        field: 'c',
+        message: 'c="z" is not one of the allowed values',
+      },
     },
     too_short: {
       spec: spec([{ name: 't', type: 'text', minLength: 3 }]),
@@ -90,7 +111,11 @@ describe('validateRecord: every reason code', () => {
     unknown_field: {
       spec: spec([], { unknownFields: 'reject' }),
       record: { id: 'e1', extra: 1 },
-      problem: { code: 'unknown_field', field: 'extra', message: 'field "extra" is not in the spec' },
+      problem: {
+        code: 'unknown_field',
+        field: 'extra',
+        message: 'field "extra" is not in the spec',
+      },
     },
   };
 
@@ -127,9 +152,14 @@ describe('validateRecord: numeric', () => {
     expect(check(numeric, raw)).toEqual({ value: expected });
   });
 
-  it.each(['12abc', '', '   ', '0x10', 'NaN', 'Infinity', '1,5', '1e', true, [], {}])('rejects %j as wrong_type', (raw) => {
-    expect(check(numeric, raw)).toEqual({ problems: [{ code: 'wrong_type', field: 'x', message: 'x must be a number' }] });
-  });
+  it.each(['12abc', '', '   ', '0x10', 'NaN', 'Infinity', '1,5', '1e', true, [], {}])(
+    'rejects %j as wrong_type',
+    (raw) => {
+      expect(check(numeric, raw)).toEqual({
+        problems: [{ code: 'wrong_type', field: 'x', message: 'x must be a number' }],
+      });
+    },
+  );
 
   it('rejects numeric strings when coercion is off', () => {
     expect(codes(numeric, '12.5', { coerce: false })).toEqual(['wrong_type']);
@@ -162,7 +192,9 @@ describe('validateRecord: numeric', () => {
 describe('validateRecord: categorical, text, entity id, boolean', () => {
   it('categorical: numbers become strings when coercing; maxLength and enum are checked', () => {
     expect(check({ name: 'x', type: 'categorical' }, 42)).toEqual({ value: '42' });
-    expect(codes({ name: 'x', type: 'categorical' }, 42, { coerce: false })).toEqual(['wrong_type']);
+    expect(codes({ name: 'x', type: 'categorical' }, 42, { coerce: false })).toEqual([
+      'wrong_type',
+    ]);
     expect(codes({ name: 'x', type: 'categorical' }, true)).toEqual(['wrong_type']);
     expect(codes({ name: 'x', type: 'categorical', maxLength: 2 }, 'abc')).toEqual(['too_long']);
     expect(check({ name: 'x', type: 'categorical', enum: ['1', '2'] }, 2)).toEqual({ value: '2' });
@@ -180,13 +212,28 @@ describe('validateRecord: categorical, text, entity id, boolean', () => {
 
   it('entity id: a non-empty string or a finite number, within maxLength', () => {
     const s = spec([]);
-    expect(validateRecord(s, { id: 'card-7' })).toEqual({ ok: true, record: { id: 'card-7' }, entityId: 'card-7' });
+    expect(validateRecord(s, { id: 'card-7' })).toEqual({
+      ok: true,
+      record: { id: 'card-7' },
+      entityId: 'card-7',
+    });
     expect(validateRecord(s, { id: 7 })).toEqual({ ok: true, record: { id: '7' }, entityId: '7' });
-    const wrong = { code: 'wrong_type', field: 'id', message: 'id must be a non-empty string or a number' };
+    const wrong = {
+      code: 'wrong_type',
+      field: 'id',
+      message: 'id must be a non-empty string or a number',
+    };
     expect(validateRecord(s, { id: '' })).toEqual({ ok: false, problems: [wrong] });
     expect(validateRecord(s, { id: true })).toEqual({ ok: false, problems: [wrong] });
-    expect(validateRecord(s, { id: Number.POSITIVE_INFINITY })).toEqual({ ok: false, problems: [wrong] });
-    const short = DatasetSpec.parse({ name: 'ds', version: 1, fields: [{ name: 'id', type: 'entity_id', maxLength: 3 }] });
+    expect(validateRecord(s, { id: Number.POSITIVE_INFINITY })).toEqual({
+      ok: false,
+      problems: [wrong],
+    });
+    const short = DatasetSpec.parse({
+      name: 'ds',
+      version: 1,
+      fields: [{ name: 'id', type: 'entity_id', maxLength: 3 }],
+    });
     expect(validateRecord(short, { id: 'abcd' })).toEqual({
       ok: false,
       problems: [{ code: 'too_long', field: 'id', message: 'id is longer than 3' }],
@@ -235,7 +282,9 @@ describe('validateRecord: labels', () => {
   });
 
   it.each([2, -1, 0.5, '2', 'yes', 'fraud', []])('binary label rejects %j', (raw) => {
-    expect(check(binary, raw)).toEqual({ problems: [{ code: 'bad_label', field: 'x', message: 'x must be 0 or 1' }] });
+    expect(check(binary, raw)).toEqual({
+      problems: [{ code: 'bad_label', field: 'x', message: 'x must be 0 or 1' }],
+    });
   });
 
   it('binary label without coercion takes only JSON numbers and booleans', () => {
@@ -246,7 +295,12 @@ describe('validateRecord: labels', () => {
   });
 
   it('multiclass label: one of the classes (numbers as strings when coercing)', () => {
-    const f: FieldInput = { name: 'x', type: 'label', task: 'multiclass', classes: ['cat', 'dog', '3'] };
+    const f: FieldInput = {
+      name: 'x',
+      type: 'label',
+      task: 'multiclass',
+      classes: ['cat', 'dog', '3'],
+    };
     expect(check(f, 'dog')).toEqual({ value: 'dog' });
     expect(check(f, 3)).toEqual({ value: '3' });
     expect(codes(f, 3, { coerce: false })).toEqual(['bad_label']);
@@ -289,6 +343,8 @@ describe('validateRecord: timestamps', () => {
     ['2026-01-01T10:00Z', '2026-01-01T10:00:00.000Z'],
     ['2026-01-01', '2026-01-01T00:00:00.000Z'],
     ['2028-02-29T12:00:00Z', '2028-02-29T12:00:00.000Z'],
+    ['2000-02-29', '2000-02-29T00:00:00.000Z'],
+    ['2026-12-31T23:59:59.999Z', '2026-12-31T23:59:59.999Z'],
   ])('iso8601 %s → %s', (raw, expected) => {
     expect(check(iso, raw)).toEqual({ value: expected });
   });
@@ -311,6 +367,8 @@ describe('validateRecord: timestamps', () => {
     '2026-01-01T10:60:00Z',
     '2026-02-30T00:00:00Z',
     '2026-02-29',
+    '1900-02-29',
+    '2026-06-31T00:00:00Z',
     '2026-04-31',
     '2026-01-00',
     '2026-1-1',
@@ -352,7 +410,9 @@ describe('validateRecord: timestamps', () => {
     expect(codes(epochMs, 8.64e15 + 1)).toEqual(['bad_timestamp']);
     expect(codes(epochMs, '2026-01-01T00:00:00Z')).toEqual(['bad_timestamp']);
     expect(codes(epochMs, '1767225600000', { coerce: false })).toEqual(['bad_timestamp']);
-    expect(check(epochMs, 1767225600000, { coerce: false })).toEqual({ value: '2026-01-01T00:00:00.000Z' });
+    expect(check(epochMs, 1767225600000, { coerce: false })).toEqual({
+      value: '2026-01-01T00:00:00.000Z',
+    });
   });
 });
 
@@ -396,11 +456,27 @@ describe('validateRecord: records', () => {
   it('treats null and missing alike for optional fields (null), and for required ones (missing_required)', () => {
     const base = { id: 'e1', amount: 1, ts: '2026-01-01T00:00:00Z' };
     const missing = validateRecord(cardSpec, base);
-    const nulls = validateRecord(cardSpec, { ...base, hour: null, category: null, memo: null, online: null, is_fraud: null });
+    const nulls = validateRecord(cardSpec, {
+      ...base,
+      hour: null,
+      category: null,
+      memo: null,
+      online: null,
+      is_fraud: null,
+    });
     const expected = {
       ok: true,
       entityId: 'e1',
-      record: { id: 'e1', amount: 1, hour: null, category: null, memo: null, ts: '2026-01-01T00:00:00.000Z', online: null, is_fraud: null },
+      record: {
+        id: 'e1',
+        amount: 1,
+        hour: null,
+        category: null,
+        memo: null,
+        ts: '2026-01-01T00:00:00.000Z',
+        online: null,
+        is_fraud: null,
+      },
     };
     expect(missing).toEqual(expected);
     expect(nulls).toEqual(expected);
@@ -430,14 +506,25 @@ describe('validateRecord: records', () => {
       ],
       { unknownFields: 'reject' },
     );
-    const result = validateRecord(s, { amount: -1, hour: 'x', category: 'b', y: 3, extra: 1, other: 'z' });
+    const result = validateRecord(s, {
+      amount: -1,
+      hour: 'x',
+      category: 'b',
+      y: 3,
+      extra: 1,
+      other: 'z',
+    });
     expect(result).toEqual({
       ok: false,
       problems: [
         { code: 'missing_required', field: 'id', message: 'id is required' },
         { code: 'out_of_range', field: 'amount', message: 'amount=-1 is outside [0, inf]' },
         { code: 'wrong_type', field: 'hour', message: 'hour must be a number' },
-        { code: 'not_in_enum', field: 'category', message: 'category="b" is not one of the allowed values' },
+        {
+          code: 'not_in_enum',
+          field: 'category',
+          message: 'category="b" is not one of the allowed values',
+        },
         { code: 'missing_required', field: 'ts', message: 'ts is required' },
         { code: 'bad_label', field: 'y', message: 'y must be 0 or 1' },
         { code: 'unknown_field', field: 'extra', message: 'field "extra" is not in the spec' },
@@ -447,17 +534,28 @@ describe('validateRecord: records', () => {
   });
 
   it('unknownFields: drop (the default) leaves them out', () => {
-    expect(validateRecord(spec([]), { id: 'e1', extra: 1 })).toEqual({ ok: true, record: { id: 'e1' }, entityId: 'e1' });
+    expect(validateRecord(spec([]), { id: 'e1', extra: 1 })).toEqual({
+      ok: true,
+      record: { id: 'e1' },
+      entityId: 'e1',
+    });
   });
 
   it('unknownFields: keep passes them through unchanged, after the spec fields', () => {
-    const result = validateRecord(spec([{ name: 'n', type: 'numeric' }], { unknownFields: 'keep' }), {
-      extra: { nested: ['1'] },
-      id: 'e1',
-      n: '2',
-      z: null,
+    const result = validateRecord(
+      spec([{ name: 'n', type: 'numeric' }], { unknownFields: 'keep' }),
+      {
+        extra: { nested: ['1'] },
+        id: 'e1',
+        n: '2',
+        z: null,
+      },
+    );
+    expect(result).toEqual({
+      ok: true,
+      entityId: 'e1',
+      record: { id: 'e1', n: 2, extra: { nested: ['1'] }, z: null },
     });
-    expect(result).toEqual({ ok: true, entityId: 'e1', record: { id: 'e1', n: 2, extra: { nested: ['1'] }, z: null } });
     expect(result.ok && Object.keys(result.record)).toEqual(['id', 'n', 'extra', 'z']);
   });
 
@@ -466,7 +564,13 @@ describe('validateRecord: records', () => {
     const result = validateRecord(spec([], { unknownFields: 'reject' }), { id: 'e1', [name]: 1 });
     expect(result).toEqual({
       ok: false,
-      problems: [{ code: 'unknown_field', field: 'k'.repeat(128), message: `field "${'k'.repeat(64)}" is not in the spec` }],
+      problems: [
+        {
+          code: 'unknown_field',
+          field: 'k'.repeat(128),
+          message: `field "${'k'.repeat(64)}" is not in the spec`,
+        },
+      ],
     });
   });
 });

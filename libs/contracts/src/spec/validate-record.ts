@@ -24,7 +24,7 @@ export interface RecordProblem {
 }
 
 export type TypedValue = number | string | boolean | null;
-export type TypedRecord = Record<string, TypedValue | unknown>;
+export type TypedRecord = Record<string, unknown>;
 
 export type RecordValidation =
   | { ok: true; record: TypedRecord; entityId: string }
@@ -96,10 +96,11 @@ function checkField(field: FieldSpec, value: unknown, coerce: boolean): { value:
     }
     case 'timestamp': {
       if (field.format === 'iso8601') {
-        if (typeof value !== 'string' || !ISO_8601.test(value) || Number.isNaN(Date.parse(value))) {
+        const ms = typeof value === 'string' ? isoMillis(value) : undefined;
+        if (ms === undefined) {
           return { code: 'bad_timestamp', field: name, message: `${name} must be an ISO 8601 date-time` };
         }
-        return { value: new Date(value).toISOString() };
+        return { value: new Date(ms).toISOString() };
       }
       const n = toNumber(value, coerce);
       if (n === undefined || !Number.isFinite(n) || n < 0) {
@@ -139,6 +140,24 @@ function checkField(field: FieldSpec, value: unknown, coerce: boolean): { value:
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const MAX_DATE_MS = 8.64e15;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * An ISO 8601 date-time in ms since the epoch. Without an offset it is UTC: `Date.parse` would
+ * read it in the host's time zone. A day the month lacks is refused: `Date.parse` would roll
+ * 2026-02-30 over into March.
+ */
+function isoMillis(value: string): number | undefined {
+  const m = ISO_8601.exec(value);
+  if (!m) return undefined;
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] + (month === 2 && leap ? 1 : 0)) return undefined;
+  const ms = Date.parse(m[1] !== undefined && m[4] === undefined ? `${value}Z` : value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
 
 /**
  * Checks a record against its dataset spec and returns it typed (numeric strings converted,

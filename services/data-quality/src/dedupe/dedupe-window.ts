@@ -44,12 +44,20 @@ export class DedupeWindow {
     return evicted;
   }
 
-  /** The ids that would be evicted if `incoming` more were committed now. */
-  wouldEvict(incoming: number): string[] {
-    const excess = this.seen.size + incoming - this.capacity;
+  /**
+   * The ids that {@link commit} would evict if these new ids (not in the window) were
+   * committed now: the oldest first, and some of the new ones too when they alone exceed the
+   * capacity.
+   */
+  wouldEvict(incoming: readonly string[]): string[] {
+    const excess = this.seen.size + incoming.length - this.capacity;
     if (excess <= 0) return [];
     const out: string[] = [];
     for (const id of this.seen.keys()) {
+      if (out.length >= excess) return out;
+      out.push(id);
+    }
+    for (const id of incoming) {
       if (out.length >= excess) break;
       out.push(id);
     }

@@ -51,7 +51,7 @@ export class DedupeConsumer implements OnApplicationBootstrap {
           outputs.push({ event: EVENTS.dedupeEntry, key, data: { dataset: e.data.dataset, eventId: e.attrs.id, seenAt: now }, attrs: { id: `dedupe:${key}` } });
         }
         // Ids leaving the window are deleted from the changelog in the same transaction.
-        for (const evicted of this.window.wouldEvict(staged.size)) {
+        for (const evicted of this.window.wouldEvict([...staged.keys()])) {
           outputs.push({ topic: changelog, key: evicted, value: null });
         }
         return {

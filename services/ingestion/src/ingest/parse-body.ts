@@ -67,7 +67,7 @@ function cloudEvent(value: unknown, index: number): IncomingRow | string {
   if (ce.specversion !== '1.0') return `event ${index}: specversion must be "1.0"`;
   if (typeof ce.id !== 'string' || ce.id.length === 0 || ce.id.length > 256) return `event ${index}: id must be a string of 1 to 256 characters`;
   if (typeof ce.source !== 'string' || ce.source.length === 0) return `event ${index}: source is required`;
-  if (ce.datacontenttype !== undefined && !String(ce.datacontenttype).startsWith('application/json')) {
+  if (ce.datacontenttype !== undefined && !(typeof ce.datacontenttype === 'string' && ce.datacontenttype.startsWith('application/json'))) {
     return `event ${index}: only application/json data is accepted`;
   }
   const row: IncomingRow = { record: ce.data, id: ce.id, source: ce.source.slice(0, 512) };
@@ -100,7 +100,7 @@ export function parseBody(contentType: string | undefined, body: Buffer, maxRows
 
   const parsed = parseJson(text, 'the body');
   if (!parsed.ok) return { ok: false, status: 400, code: 'malformed_json', message: parsed.message };
-  const value = parsed.value;
+  const value: unknown = parsed.value;
   if (type === 'application/cloudevents+json') {
     const row = cloudEvent(value, 0);
     return typeof row === 'string' ? { ok: false, status: 400, code: 'invalid_cloudevent', message: row } : { ok: true, rows: [row] };
@@ -118,7 +118,7 @@ export function parseBody(contentType: string | undefined, body: Buffer, maxRows
   }
   if (Array.isArray(value)) {
     if (value.length > maxRows) return tooMany(value.length);
-    return { ok: true, rows: value.map((record) => ({ record })) };
+    return { ok: true, rows: (value as unknown[]).map((record) => ({ record })) };
   }
   return { ok: true, rows: [{ record: value }] };
 }
