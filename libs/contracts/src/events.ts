@@ -113,6 +113,89 @@ export const DedupeEntry = z.object({
   seenAt: isoTime,
 });
 
+/** A registered model's name: what MLflow allows, minus the characters that break URLs. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const modelName = z.string().regex(MODEL_NAME, 'a model name is letters, digits, ".", "_" or "-" (128 at most)');
+/** An alias name (production, canary, staging, …). */
+export const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+const aliasName = z.string().regex(ALIAS_NAME, 'an alias is lower case letters, digits, _ or -');
+const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'a sha256 is 64 lower-case hex digits');
+
+/** A stored artifact: where it is, how big, and its hash (whoever loads it checks the hash). */
+export const ArtifactRef = z.object({
+  uri: z.string().min(1).max(2048),
+  sha256: sha256Hex,
+  size: z.number().int().nonnegative(),
+  format: z.enum(['onnx', 'tfjs', 'json', 'other']).default('onnx'),
+});
+
+/** Records a model learned from: `from` inclusive, `to` exclusive (Kafka offsets as strings). */
+export const OffsetRange = z.object({
+  topic: z.string().min(1),
+  partition: z.number().int().nonnegative(),
+  from: z.string().regex(/^\d+$/),
+  to: z.string().regex(/^\d+$/),
+});
+
+const lineage = {
+  model: modelName,
+  /** The job that produced it (trainer or compressor job id). */
+  jobId: z.string().min(1).max(256),
+  dataset: z.string().regex(DATASET_NAME),
+  datasetSpecVersion: z.number().int().positive(),
+  featuresetVersion: z.string().min(1).max(256),
+  artifact: ArtifactRef,
+  params: z.record(z.string(), z.unknown()).default({}),
+  metrics: z.record(z.string(), z.number()).default({}),
+  trainedOn: z.array(OffsetRange).default([]),
+  tags: z.record(z.string(), z.string()).default({}),
+  description: z.string().max(5000).optional(),
+};
+
+export const ModelTrainedEvent = z.object(lineage);
+
+export const ModelCompressedEvent = z.object({
+  ...lineage,
+  /** The trained version this variant was made from. */
+  parentVersion: z.number().int().positive(),
+  /** int8, int4, pruned50, student… */
+  variant: z.string().min(1).max(64),
+  gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()).default([]) }),
+});
+
+export const ModelDecisionEvent = z.object({
+  model: modelName,
+  /**
+   * set_alias: `alias` → `version`. promote: `production` → the version behind `alias`
+   * (canary by default). rollback: `alias` (production by default) → `version`, or to the
+   * version it pointed at before. delete_alias: remove `alias`.
+   */
+  action: z.enum(['set_alias', 'promote', 'rollback', 'delete_alias']),
+  alias: aliasName.optional(),
+  version: z.number().int().positive().optional(),
+  reason: z.string().min(1).max(2000),
+  decidedBy: z.string().min(1).max(256),
+});
+
+export const ModelLifecycleEvent = z.object({
+  model: modelName,
+  /** The full current alias map: the latest record per model is the world. */
+  aliases: z.record(z.string(), z.number().int().positive()),
+  latestVersion: z.number().int().nonnegative(),
+  /** What changed to produce this record. */
+  change: z.object({
+    kind: z.enum(['alias_set', 'alias_deleted', 'version_created', 'model_deleted']),
+    alias: z.string().nullable(),
+    from: z.number().int().positive().nullable(),
+    to: z.number().int().positive().nullable(),
+    actor: z.string(),
+    reason: z.string(),
+    at: isoTime,
+  }),
+  /** The registry's outbox sequence number: increasing, one per record. */
+  sequence: z.number().int().positive(),
+});
+
 export const EVENTS = {
   rawEvent: defineEvent({
     type: 'dev.mlops.ingest.raw.v1',
@@ -163,6 +246,34 @@ export const EVENTS = {
     summary: 'An event id in the de-duplication window (a tombstone: it left the window).',
     envelope: 'required',
   }),
+  modelTrained: defineEvent({
+    type: 'dev.mlops.models.trained.v1',
+    topic: 'modelsTrained',
+    schema: ModelTrainedEvent,
+    summary: 'A trained model and its lineage, its artifact already stored by the registry.',
+    envelope: 'required',
+  }),
+  modelCompressed: defineEvent({
+    type: 'dev.mlops.models.compressed.v1',
+    topic: 'modelsCompressed',
+    schema: ModelCompressedEvent,
+    summary: 'A compressed variant of a trained version, with its gate result.',
+    envelope: 'required',
+  }),
+  modelDecision: defineEvent({
+    type: 'dev.mlops.models.decision.v1',
+    topic: 'modelsDecisions',
+    schema: ModelDecisionEvent,
+    summary: 'A decision to move an alias: promote, roll back, set or delete.',
+    envelope: 'required',
+  }),
+  modelLifecycle: defineEvent({
+    type: 'dev.mlops.models.lifecycle.v1',
+    topic: 'modelsLifecycle',
+    schema: ModelLifecycleEvent,
+    summary: "A model's current alias map after a change (compacted: the latest per model).",
+    envelope: 'required',
+  }),
 } as const;
 
 export type EventKey = keyof typeof EVENTS;
@@ -174,6 +285,12 @@ export type RejectedEvent = z.infer<typeof RejectedEvent>;
 export type RejectionReason = z.infer<typeof RejectionReason>;
 export type FeatureVectorEvent = z.infer<typeof FeatureVectorEvent>;
 export type DedupeEntry = z.infer<typeof DedupeEntry>;
+export type ArtifactRef = z.infer<typeof ArtifactRef>;
+export type OffsetRange = z.infer<typeof OffsetRange>;
+export type ModelTrainedEvent = z.infer<typeof ModelTrainedEvent>;
+export type ModelCompressedEvent = z.infer<typeof ModelCompressedEvent>;
+export type ModelDecisionEvent = z.infer<typeof ModelDecisionEvent>;
+export type ModelLifecycleEvent = z.infer<typeof ModelLifecycleEvent>;
 
 /** Every reason code a dead letter may carry. */
 export const REJECTION_CODES: readonly string[] = [...RECORD_REASON_CODES, ...BUS_REASON_CODES];
