@@ -19,7 +19,9 @@ async function main(argv: string[]): Promise<number> {
   const names = argv.length > 0 ? argv : Object.keys(BENCHMARKS);
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark ${unknown.map((n) => `"${n}"`).join(', ')}; available: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+    process.stderr.write(
+      `unknown benchmark ${unknown.map((n) => `"${n}"`).join(', ')}; available: ${Object.keys(BENCHMARKS).join(', ')}\n`,
+    );
     return 2;
   }
   let failed = 0;
@@ -30,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
       report(await mod.run());
     } catch (err) {
       failed++;
-      process.stderr.write(`bench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `bench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     }
   }
   return failed > 0 ? 1 : 0;

@@ -13,10 +13,10 @@ export interface BenchKafka {
   stop(): Promise<void>;
 }
 
-// infra/kafka/kafka.mjs is ESM with a top-level await, so it cannot be `require`d (and its
-// SWC-compiled copy in dist/ does not load). A Function-made `import()` stays a real ESM import
-// whatever compiles this file (tsc's CommonJS output would turn a plain one into `require`).
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+// infra/kafka/kafka.mjs is ESM with a top-level await: it cannot be `require`d, and its
+// SWC-compiled copy in dist/ does not load. The source file is imported as ESM instead (SWC
+// keeps `import()` in its CommonJS output).
+const importEsm = (specifier: string): Promise<unknown> => import(specifier);
 
 function log(line: string): void {
   process.stdout.write(`[kafka] ${line}\n`);
@@ -30,13 +30,21 @@ function log(line: string): void {
  */
 export async function startKafka(): Promise<BenchKafka> {
   if (process.env.KAFKA_BROKERS) {
-    const brokers = process.env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+    const brokers = process.env.KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
     log(`using KAFKA_BROKERS=${brokers.join(',')}`);
     return { brokers, source: 'env', stop: async () => {} };
   }
-  const local = (await importEsm(pathToFileURL(path.join(repoRoot(), 'infra/kafka/kafka.mjs')).href)) as typeof LocalKafka;
+  const local = (await importEsm(
+    pathToFileURL(path.join(repoRoot(), 'infra/kafka/kafka.mjs')).href,
+  )) as typeof LocalKafka;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mlops-bench-kafka-'));
-  const env = { ...process.env, KAFKA_PORT: process.env.BENCH_KAFKA_PORT ?? '39192', KAFKA_DATA_DIR: dataDir };
+  const env = {
+    ...process.env,
+    KAFKA_PORT: process.env.BENCH_KAFKA_PORT ?? '39192',
+    KAFKA_DATA_DIR: dataDir,
+  };
   const started = Date.now();
   let result: Awaited<ReturnType<typeof LocalKafka.start>>;
   try {
@@ -45,7 +53,9 @@ export async function startKafka(): Promise<BenchKafka> {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  log(`${result.started ? 'started' : 'reusing a broker'} on ${result.brokers} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `${result.started ? 'started' : 'reusing a broker'} on ${result.brokers} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   let stopped = false;
   return {
     brokers: [result.brokers],

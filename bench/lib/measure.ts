@@ -9,6 +9,11 @@ export interface Throughput {
   perSecond: number;
   /** From `start()` to the first record (connect, group join, first fetch): not in `seconds`. */
   startupMs: number;
+  /**
+   * CPU time of this Node process (all its threads) per counted record over the same span: the
+   * client-side cost, which other load on a shared machine disturbs less than wall time.
+   */
+  cpuMicrosPerRecord: number;
 }
 
 /**
@@ -22,6 +27,8 @@ export class RunClock {
   private firstAt: number | undefined;
   private endAt: number | undefined;
   private countAtEnd = 0;
+  private cpuAtFirst: NodeJS.CpuUsage | undefined;
+  private cpuSpent: NodeJS.CpuUsage | undefined;
   private resolve!: () => void;
   private readonly reached = new Promise<void>((r) => (this.resolve = r));
 
@@ -33,7 +40,10 @@ export class RunClock {
   }
 
   first(): void {
-    if (this.firstAt === undefined) this.firstAt = performance.now();
+    if (this.firstAt === undefined) {
+      this.firstAt = performance.now();
+      this.cpuAtFirst = process.cpuUsage();
+    }
   }
 
   done(n: number): void {
@@ -41,6 +51,7 @@ export class RunClock {
     if (this.endAt === undefined && this.count >= this.target) {
       this.endAt = performance.now();
       this.countAtEnd = this.count;
+      this.cpuSpent = process.cpuUsage(this.cpuAtFirst);
       this.resolve();
     }
   }
@@ -53,7 +64,12 @@ export class RunClock {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${label}: ${this.count} of ${this.target} outputs acknowledged after ${timeoutMs / 1000} s`)),
+        () =>
+          reject(
+            new Error(
+              `${label}: ${this.count} of ${this.target} outputs acknowledged after ${timeoutMs / 1000} s`,
+            ),
+          ),
         timeoutMs,
       );
     });
@@ -66,6 +82,13 @@ export class RunClock {
     const seconds = (this.endAt! - first) / 1000;
     // The count at the moment the target was reached (batches may overshoot a subset target).
     const count = this.countAtEnd;
-    return { count, seconds, perSecond: count / seconds, startupMs: first - this.startedAt };
+    const cpu = this.cpuSpent!.user + this.cpuSpent!.system;
+    return {
+      count,
+      seconds,
+      perSecond: count / seconds,
+      startupMs: first - this.startedAt,
+      cpuMicrosPerRecord: cpu / count,
+    };
   }
 }

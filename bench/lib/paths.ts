@@ -10,9 +10,13 @@ let root: string | undefined;
 export function repoRoot(): string {
   if (root) return root;
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'infra', 'kafka', 'kafka.mjs')) && existsSync(path.join(dir, 'package.json'))) {
+    if (
+      existsSync(path.join(dir, 'infra', 'kafka', 'kafka.mjs')) &&
+      existsSync(path.join(dir, 'package.json'))
+    ) {
       return (root = dir);
     }
-    if (path.dirname(dir) === dir) throw new Error(`cannot find the repository root above ${__dirname}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`cannot find the repository root above ${__dirname}`);
   }
 }

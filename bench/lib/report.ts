@@ -44,7 +44,11 @@ export function round(value: number, digits = 4): number {
 }
 
 export function summarise(values: readonly number[]): Summary {
-  return { median: round(median(values)), min: round(Math.min(...values)), max: round(Math.max(...values)) };
+  return {
+    median: round(median(values)),
+    min: round(Math.min(...values)),
+    max: round(Math.max(...values)),
+  };
 }
 
 export function machine(): BenchResult['machine'] {
@@ -52,7 +56,10 @@ export function machine(): BenchResult['machine'] {
 }
 
 export function targetHeld(value: number, target: Target): boolean {
-  return (target.min === undefined || value >= target.min) && (target.max === undefined || value <= target.max);
+  return (
+    (target.min === undefined || value >= target.min) &&
+    (target.max === undefined || value <= target.max)
+  );
 }
 
 /**
@@ -66,6 +73,11 @@ export class Recorder {
   private readonly notes: string[] = [];
 
   constructor(readonly name: string) {}
+
+  /** Fixes the order in which figures are reported (else: order of the first `add`). */
+  declare(...figures: string[]): void {
+    for (const f of figures) if (!this.values.has(f)) this.values.set(f, []);
+  }
 
   /** One measured value of a figure (call once per run; warm-ups are not recorded). */
   add(figure: string, value: number): void {
@@ -86,7 +98,7 @@ export class Recorder {
 
   result(): BenchResult {
     const figures: Record<string, Summary> = {};
-    for (const [name, list] of this.values) figures[name] = summarise(list);
+    for (const [name, list] of this.values) if (list.length > 0) figures[name] = summarise(list);
     const ratios: Record<string, number> = {};
     for (const r of this.ratioDefs) {
       const c = this.values.get(r.candidate);
@@ -94,7 +106,9 @@ export class Recorder {
       if (!c?.length || !b?.length) continue; // a pipeline left out of this run (profiling)
       ratios[r.name] = round(median(c) / median(b), 3);
     }
-    const runs = Math.min(...[...this.values.values()].map((v) => v.length));
+    const runs = Math.min(
+      ...[...this.values.values()].filter((v) => v.length > 0).map((v) => v.length),
+    );
     return {
       name: this.name,
       machine: machine(),
@@ -118,12 +132,16 @@ export function writeResult(result: BenchResult): string {
   return file;
 }
 
-const num = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(v));
+const num = (v: number) =>
+  Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(v);
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -137,7 +155,12 @@ export function formatResult(result: BenchResult): string {
   out.push(
     table(
       ['figure', 'median', 'min', 'max'],
-      Object.entries(result.figures).map(([name, s]) => [name, num(s.median), num(s.min), num(s.max)]),
+      Object.entries(result.figures).map(([name, s]) => [
+        name,
+        num(s.median),
+        num(s.min),
+        num(s.max),
+      ]),
     ),
   );
   const ratioNames = new Set([...Object.keys(result.ratios), ...Object.keys(result.targets)]);
@@ -149,8 +172,18 @@ export function formatResult(result: BenchResult): string {
         [...ratioNames].map((name) => {
           const value = result.ratios[name];
           const t = result.targets[name];
-          const target = t ? [t.min !== undefined ? `≥ ${t.min}` : '', t.max !== undefined ? `≤ ${t.max}` : ''].filter(Boolean).join(', ') : '';
-          const status = !t ? '' : value === undefined ? 'not measured' : targetHeld(value, t) ? 'held' : 'FAILED';
+          const target = t
+            ? [t.min !== undefined ? `≥ ${t.min}` : '', t.max !== undefined ? `≤ ${t.max}` : '']
+                .filter(Boolean)
+                .join(', ')
+            : '';
+          const status = !t
+            ? ''
+            : value === undefined
+              ? 'not measured'
+              : targetHeld(value, t)
+                ? 'held'
+                : 'FAILED';
           return [name, value === undefined ? '-' : String(value), target, status];
         }),
       ),
@@ -165,5 +198,7 @@ export function formatResult(result: BenchResult): string {
 /** Writes `bench/results/<name>.json` and prints the same figures. */
 export function report(result: BenchResult): void {
   const file = writeResult(result);
-  process.stdout.write(`\n${formatResult(result)}\n\nwrote ${path.relative(process.cwd(), file) || file}\n`);
+  process.stdout.write(
+    `\n${formatResult(result)}\n\nwrote ${path.relative(process.cwd(), file) || file}\n`,
+  );
 }
