@@ -43,6 +43,8 @@ export interface OutgoingEvent<E extends EventDefinition = EventDefinition> {
   readonly data: z.input<E['schema']>;
   /** Envelope attributes to carry over (keep `id` and `traceparent` when re-emitting). */
   readonly attrs?: Partial<Pick<EnvelopeAttributes, 'id' | 'subject' | 'traceparent' | 'time'>>;
+  /** Extra headers beside the CloudEvents ones (never `ce_*`). */
+  readonly headers?: Record<string, string>;
 }
 
 /** A record outside the event catalogue (state changelogs, tombstones): written as is. */
@@ -207,7 +209,7 @@ export function encode(out: Outgoing, source: string, prefix: string, validate =
   };
   return {
     topic: out.topic ?? `${prefix}${topicOf(def)}`,
-    message: { key: out.key, value: JSON.stringify(data), headers: toKafkaHeaders(attrs) },
+    message: { key: out.key, value: JSON.stringify(data), headers: out.headers ? { ...out.headers, ...toKafkaHeaders(attrs) } : toKafkaHeaders(attrs) },
   };
 }
 

@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './producer';
 export * from './table';
 export * from './topics-admin';
+export * from './tail';

@@ -19,6 +19,8 @@ export interface ServiceDefinition<C extends { PORT: number; HOST: string; LOG_L
   config: () => C;
   /** The root module, built from the validated config. */
   module: (ctx: ServiceContext<C>) => unknown;
+  /** Last touches before listening (OpenAPI documents, say). */
+  configure?: (app: NestExpressApplication, ctx: ServiceContext<C>) => void | Promise<void>;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function bootstrap<C extends { PORT: number; HOST: string; LOG_LEVE
   const registry = createRegistry(def.name);
   const health = new HealthRegistry();
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
-  const app = await NestFactory.create<NestExpressApplication>(def.module({ config, logger, registry, health }) as never, {
+  const ctx: ServiceContext<C> = { config, logger, registry, health };
+  const app = await NestFactory.create<NestExpressApplication>(def.module(ctx) as never, {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
     abortOnError: false,
@@ -74,6 +77,7 @@ export async function bootstrap<C extends { PORT: number; HOST: string; LOG_LEVE
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  await def.configure?.(app, ctx);
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address() as { port: number } | null;
   logger.info({ port: address?.port, host: config.HOST }, `${def.name} listening`);

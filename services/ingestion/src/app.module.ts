@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from '@mlops/auth';
 import { busConfigFromEnv } from '@mlops/bus';
 import { ApiExceptionFilter, BusModule, SpecCatalog, type ServiceContext } from '@mlops/nest-kit';
 import { ObservabilityModule } from '@mlops/observability';
@@ -15,6 +16,7 @@ export class IngestionModule {
       module: IngestionModule,
       imports: [
         ObservabilityModule.forRoot(ctx),
+        AuthModule.forRoot(ctx.config),
         BusModule.forRoot(busConfigFromEnv(ctx.config, 'ingestion'), {
           topics: ['ingestRaw', 'eventsValidated', 'eventsRejected', 'pipelineSpecs'],
         }),

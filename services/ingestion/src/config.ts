@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { AuthEnv } from '@mlops/auth';
 import { BusEnv } from '@mlops/bus';
 import { bytes, logLevel, port } from '@mlops/config';
 
-export const IngestionEnv = BusEnv.and(
+export const IngestionEnv = BusEnv.and(AuthEnv).and(
   z.object({
     PORT: port(3001),
     HOST: z.string().default('127.0.0.1'),

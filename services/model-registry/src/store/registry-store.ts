@@ -111,7 +111,11 @@ export interface DatasetSpecRecord {
 }
 
 export interface OutboxRecord {
-  /** Increasing sequence; the relay publishes in this order. */
+  /**
+   * Increasing sequence, in commit order (gaps possible); the relay publishes in this order.
+   * Lifecycle payloads are stored without `sequence`: the relay sets it to this id when it
+   * publishes, so the event's sequence and the outbox id are one number.
+   */
   id: number;
   topic: TopicKey;
   key: string;
@@ -144,7 +148,9 @@ export interface Page<T> {
 }
 
 export interface ListOptions {
+  /** 1 to 1000; default 100 (InvalidError outside). */
   maxResults?: number;
+  /** `nextPageToken` of the previous page (InvalidError when malformed). */
   pageToken?: string | null;
 }
 
@@ -157,15 +163,22 @@ export interface ModelQuery extends ListOptions {
   nameILike?: string;
   /** Every tag must match exactly. */
   tags?: Record<string, string>;
+  /** Applied in order, then `name asc` as the tie-breaker (and the default, as in MLflow). */
   orderBy?: { field: 'name' | 'createdAt' | 'updatedAt'; direction: 'asc' | 'desc' }[];
 }
 
 export interface VersionQuery extends ListOptions {
+  /** Model name equals. */
   model?: string;
+  /** SQL LIKE pattern on the model name, case-sensitive. */
   nameLike?: string;
   runId?: string;
   versions?: number[];
   tags?: Record<string, string>;
+  /**
+   * Applied in order, then `name asc, version desc` as tie-breakers (and the default, as in
+   * MLflow); `name` is the model name.
+   */
   orderBy?: { field: 'version' | 'createdAt' | 'updatedAt' | 'name'; direction: 'asc' | 'desc' }[];
 }
 
@@ -199,23 +212,44 @@ export interface RegistryStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  createModel(input: { name: string; description?: string; tags?: Record<string, string> }, actor: Actor): Promise<RegisteredModel>;
+  createModel(
+    input: { name: string; description?: string; tags?: Record<string, string> },
+    actor: Actor,
+  ): Promise<RegisteredModel>;
   getModel(name: string): Promise<RegisteredModel>;
   searchModels(query: ModelQuery): Promise<Page<RegisteredModel>>;
-  updateModel(name: string, patch: { description?: string }, actor: Actor): Promise<RegisteredModel>;
+  updateModel(
+    name: string,
+    patch: { description?: string },
+    actor: Actor,
+  ): Promise<RegisteredModel>;
   renameModel(name: string, newName: string, actor: Actor): Promise<RegisteredModel>;
   /** Deletes the model, its versions, aliases (alias history is kept) and tags. */
   deleteModel(name: string, actor: Actor): Promise<void>;
   setModelTag(name: string, key: string, value: string, actor: Actor): Promise<void>;
   deleteModelTag(name: string, key: string, actor: Actor): Promise<void>;
 
-  createVersion(input: NewVersion, actor: Actor): Promise<{ version: ModelVersion; created: boolean }>;
+  createVersion(
+    input: NewVersion,
+    actor: Actor,
+  ): Promise<{ version: ModelVersion; created: boolean }>;
   getVersion(model: string, version: number): Promise<ModelVersion>;
   searchVersions(query: VersionQuery): Promise<Page<ModelVersion>>;
-  updateVersion(model: string, version: number, patch: { description?: string; status?: VersionStatus; artifact?: StoredArtifact }, actor: Actor): Promise<ModelVersion>;
+  updateVersion(
+    model: string,
+    version: number,
+    patch: { description?: string; status?: VersionStatus; artifact?: StoredArtifact },
+    actor: Actor,
+  ): Promise<ModelVersion>;
   /** Deletes a version; aliases pointing at it are removed (with history and lifecycle event). */
   deleteVersion(model: string, version: number, actor: Actor): Promise<void>;
-  setVersionTag(model: string, version: number, key: string, value: string, actor: Actor): Promise<void>;
+  setVersionTag(
+    model: string,
+    version: number,
+    key: string,
+    value: string,
+    actor: Actor,
+  ): Promise<void>;
   deleteVersionTag(model: string, version: number, key: string, actor: Actor): Promise<void>;
 
   /**
@@ -223,8 +257,29 @@ export interface RegistryStore {
    * model's full alias map to the outbox for `models.lifecycle.v1` — all in one transaction.
    * Setting an alias to the version it already has changes nothing and returns `sequence: 0`.
    */
-  setAlias(model: string, alias: string, version: number, actor: Actor, reason: string): Promise<AliasChange>;
-  deleteAlias(model: string, alias: string, actor: Actor, reason: string): Promise<AliasChange>;
+  setAlias(
+    model: string,
+    alias: string,
+    version: number,
+    actor: Actor,
+    reason: string,
+    idempotencyKey?: string | null,
+  ): Promise<AliasChange>;
+  /** Removes `alias` (NotFoundError when absent), with history and lifecycle record. */
+  deleteAlias(
+    model: string,
+    alias: string,
+    actor: Actor,
+    reason: string,
+    idempotencyKey?: string | null,
+  ): Promise<AliasChange>;
+  /**
+   * The change that a setAlias / deleteAlias call with this idempotency key made, or null. With a
+   * key (a decision event's `ce_id`), a second call returns the first call's change and changes
+   * nothing, also when the first changed nothing (`sequence: 0`); a key used for another model
+   * is an AlreadyExistsError.
+   */
+  aliasChangeByKey(key: string): Promise<AliasChange | null>;
   getAliases(model: string): Promise<Record<string, number>>;
   /** Newest first. */
   aliasHistory(model: string, alias?: string, limit?: number): Promise<AliasHistoryEntry[]>;
@@ -232,13 +287,16 @@ export interface RegistryStore {
   /** Stores the next version of a dataset spec and adds it to the outbox for `pipeline.specs.v1`. */
   createSpec(spec: Omit<DatasetSpecInput, 'version'>, actor: Actor): Promise<DatasetSpecRecord>;
   getSpec(name: string, version?: number): Promise<DatasetSpecRecord>;
+  /** The latest version of every dataset spec, by name. */
   listSpecs(): Promise<DatasetSpecRecord[]>;
 
   /** Unpublished outbox records, oldest first. */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
+  /** Relay bookkeeping, not audited. */
   markPublished(ids: number[]): Promise<void>;
   /** Marks every record up to and including `id` as published (recovery after a crash). */
   markPublishedUpTo(id: number): Promise<void>;
 
+  /** Newest first; `target` is exact (`model:fraud`, `model:fraud/v3`, `spec:transactions/v2`). */
   audit(limit: number, target?: string): Promise<AuditEntry[]>;
 }
