@@ -109,6 +109,7 @@ export default defineConfig(
       'bench/results/',
       'coverage/',
       'data/',
+      '.cache/',
     ],
   },
   {

@@ -32,7 +32,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'broker',
-          include: ['libs/**/*.broker.spec.ts', 'services/**/*.broker.spec.ts', 'infra/**/*.broker.spec.ts'],
+          include: [
+            'libs/**/*.broker.spec.ts',
+            'services/**/*.broker.spec.ts',
+            'infra/**/*.broker.spec.ts',
+          ],
           // Broker tests share one 2-core machine with the broker itself.
           maxWorkers: 2,
         },

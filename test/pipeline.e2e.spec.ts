@@ -49,26 +49,58 @@ function workload(tag: string): Workload {
     }
   }
   // Interleave the two paths so that a duplicate often crosses from one to the other.
-  return { rest: all.filter((_, i) => i % 2 === 0), kafka: all.filter((_, i) => i % 2 === 1), validIds, invalid };
+  return {
+    rest: all.filter((_, i) => i % 2 === 0),
+    kafka: all.filter((_, i) => i % 2 === 1),
+    validIds,
+    invalid,
+  };
 }
 
-async function postBatches(url: string, rows: { id: string; record: Record<string, unknown> }[], size = 500): Promise<number> {
+async function postBatches(
+  url: string,
+  rows: { id: string; record: Record<string, unknown> }[],
+  size = 500,
+): Promise<number> {
   let accepted = 0;
   for (let i = 0; i < rows.length; i += size) {
-    const body = rows.slice(i, i + size).map((r) => ({ specversion: '1.0', id: r.id, source: '/e2e', type: 'card.tx', data: r.record }));
-    const res = await fetch(`${url}/v1/datasets/cards/events`, { method: 'POST', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(body) });
+    const body = rows.slice(i, i + size).map((r) => ({
+      specversion: '1.0',
+      id: r.id,
+      source: '/e2e',
+      type: 'card.tx',
+      data: r.record,
+    }));
+    const res = await fetch(`${url}/v1/datasets/cards/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(202);
     accepted += ((await res.json()) as { accepted: number }).accepted;
   }
   return accepted;
 }
 
-async function produceRaw(t: TestKafka, rows: { id: string; record: Record<string, unknown> }[], size = 1000): Promise<void> {
+async function produceRaw(
+  t: TestKafka,
+  rows: { id: string; record: Record<string, unknown> }[],
+  size = 1000,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += size) {
     await t.producer.send({
       topic: t.topic('ingestRaw'),
       acks: -1,
-      messages: rows.slice(i, i + size).map((r) => cloudEventMessage(EVENTS.rawEvent.type, `cards:${String(r.record.card_id)}`, { dataset: 'cards', record: r.record }, r.id)),
+      messages: rows
+        .slice(i, i + size)
+        .map((r) =>
+          cloudEventMessage(
+            EVENTS.rawEvent.type,
+            `cards:${String(r.record.card_id)}`,
+            { dataset: 'cards', record: r.record },
+            r.id,
+          ),
+        ),
     });
   }
 }
@@ -95,11 +127,16 @@ async function verify(t: TestKafka, w: Workload): Promise<void> {
   expect(vector.vector).toEqual([cardRecord(i).amount, cardRecord(i).hour]);
   expect(vector.label).toBe(cardRecord(i).is_fraud);
 
-  const rejected = (await readAll(t.kafka, t.admin, t.topic('eventsRejected'))).map((r) => JSON.parse(r.value!) as RejectedEvent);
+  const rejected = (await readAll(t.kafka, t.admin, t.topic('eventsRejected'))).map(
+    (r) => JSON.parse(r.value!) as RejectedEvent,
+  );
   const byId = new Map(rejected.map((r) => [r.eventId!, r]));
   expect(rejected).toHaveLength(w.invalid.size);
   for (const [id, reason] of w.invalid) {
-    expect(byId.get(id)?.reasons.map((r) => r.code), id).toContain(reason);
+    expect(
+      byId.get(id)?.reasons.map((r) => r.code),
+      id,
+    ).toContain(reason);
     expect(byId.get(id)?.stage).toBe('ingestion');
     expect(byId.get(id)?.dataset).toBe('cards');
   }
@@ -121,7 +158,11 @@ describe('walking skeleton: ingestion → data-quality → feature on the real b
   });
 
   it('delivers exactly the valid unique events to features.v1, each once, and dead-letters the invalid ones', async () => {
-    services.push(await startService('ingestion', env()), await startService('data-quality', env()), await startService('feature', env()));
+    services.push(
+      await startService('ingestion', env()),
+      await startService('data-quality', env()),
+      await startService('feature', env()),
+    );
     const w = workload('a');
     const rows = [...w.rest, ...w.kafka];
     expect(rows).toHaveLength(20_000);
@@ -129,7 +170,10 @@ describe('walking skeleton: ingestion → data-quality → feature on the real b
     expect(w.validIds.size).toBe(18_000);
     // 1,000 rows repeat the id (and record) of an earlier valid row.
     expect(rows.length - new Set(rows.map((r) => r.id)).size).toBe(1000);
-    const [accepted] = await Promise.all([postBatches(services[0].url, w.rest), produceRaw(t, w.kafka)]);
+    const [accepted] = await Promise.all([
+      postBatches(services[0].url, w.rest),
+      produceRaw(t, w.kafka),
+    ]);
     expect(accepted).toBe(w.rest.filter((r) => !w.invalid.has(r.id)).length);
     await verify(t, w);
   });
@@ -156,11 +200,17 @@ describe('the same run with data-quality killed (SIGKILL) mid-stream', () => {
     services.push(ingestion, feature);
     let dq = await startService('data-quality', env());
     const w = workload('k');
-    const feeding = Promise.all([postBatches(ingestion.url, w.rest, 250), produceRaw(t, w.kafka, 250)]);
+    const feeding = Promise.all([
+      postBatches(ingestion.url, w.rest, 250),
+      produceRaw(t, w.kafka, 250),
+    ]);
     // Kill it once it is visibly in the middle of the stream.
     await consumeUntil(t.kafka, t.topic('eventsClean'), (r) => r.length >= 3000, 120_000);
     await dq.kill();
-    const cleanAtKill = (await t.admin.fetchTopicOffsets(t.topic('eventsClean'))).reduce((n, p) => n + Number(p.high), 0);
+    const cleanAtKill = (await t.admin.fetchTopicOffsets(t.topic('eventsClean'))).reduce(
+      (n, p) => n + Number(p.high),
+      0,
+    );
     expect(cleanAtKill).toBeLessThan(w.validIds.size);
     dq = await startService('data-quality', env());
     services.push(dq);

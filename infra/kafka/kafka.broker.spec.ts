@@ -23,22 +23,49 @@ describe('infra/kafka: a broker of our own, started and stopped idempotently', (
     expect(first).toMatchObject({ brokers: '127.0.0.1:39392', started: true });
     const second = await start(env);
     expect(second).toMatchObject({ started: false, pid: first.pid });
-    expect(await status(env)).toEqual({ brokers: '127.0.0.1:39392', pid: first.pid, answers: true });
+    expect(await status(env)).toEqual({
+      brokers: '127.0.0.1:39392',
+      pid: first.pid,
+      answers: true,
+    });
 
-    const kafka = new Kafka({ clientId: 'proof', brokers: [first.brokers], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'proof',
+      brokers: [first.brokers],
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'in', numPartitions: 3 }, { topic: 'out', numPartitions: 3 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: 'in', numPartitions: 3 },
+        { topic: 'out', numPartitions: 3 },
+      ],
+    });
     expect((await admin.listTopics()).sort()).toEqual(expect.arrayContaining(['in', 'out']));
     const cluster = await admin.describeCluster();
     expect(cluster.brokers).toHaveLength(1);
 
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
-    await producer.send({ topic: 'in', acks: -1, messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 17}`, value: String(i) })) });
+    await producer.send({
+      topic: 'in',
+      acks: -1,
+      messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 17}`, value: String(i) })),
+    });
 
     // consume → transform → produce with the offsets inside the transaction
-    const tx = kafka.producer({ transactionalId: 'proof-tx', idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const tx = kafka.producer({
+      transactionalId: 'proof-tx',
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await tx.connect();
     const consumer = kafka.consumer({ groupId: 'proof-group' });
     await consumer.connect();
@@ -50,8 +77,24 @@ describe('infra/kafka: a broker of our own, started and stopped idempotently', (
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             const t = await tx.transaction();
-            await t.send({ topic: 'out', messages: batch.messages.map((m) => ({ key: m.key, value: String(Number(m.value) * 2) })) });
-            await t.sendOffsets({ consumerGroupId: 'proof-group', topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }] }] });
+            await t.send({
+              topic: 'out',
+              messages: batch.messages.map((m) => ({
+                key: m.key,
+                value: String(Number(m.value) * 2),
+              })),
+            });
+            await t.sendOffsets({
+              consumerGroupId: 'proof-group',
+              topics: [
+                {
+                  topic: batch.topic,
+                  partitions: [
+                    { partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) },
+                  ],
+                },
+              ],
+            });
             await t.commit();
             copied += batch.messages.length;
             if (copied === 300) resolve();
@@ -87,7 +130,10 @@ describe('infra/kafka: a broker of our own, started and stopped idempotently', (
         .catch(reject);
     });
     await reader.disconnect();
-    expect(values.sort((a, b) => a - b)).toEqual([...Array.from({ length: 300 }, (_, i) => i * 2), 100000]);
+    expect(values.sort((a, b) => a - b)).toEqual([
+      ...Array.from({ length: 300 }, (_, i) => i * 2),
+      100000,
+    ]);
     await Promise.all([tx.disconnect(), producer.disconnect(), admin.disconnect()]);
 
     expect(await stop(env)).toEqual({ stopped: true });

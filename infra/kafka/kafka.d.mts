@@ -11,6 +11,14 @@ export interface BrokerSettings {
 }
 export function brokerSettings(env?: Record<string, string | undefined>): BrokerSettings;
 export function ensureJars(): void;
-export function start(env?: Record<string, string | undefined>, options?: { timeoutMs?: number }): Promise<{ brokers: string; started: boolean; pid: number }>;
-export function stop(env?: Record<string, string | undefined>, options?: { timeoutMs?: number }): Promise<{ stopped: boolean }>;
-export function status(env?: Record<string, string | undefined>): Promise<{ brokers: string; pid: number | null; answers: boolean }>;
+export function start(
+  env?: Record<string, string | undefined>,
+  options?: { timeoutMs?: number },
+): Promise<{ brokers: string; started: boolean; pid: number }>;
+export function stop(
+  env?: Record<string, string | undefined>,
+  options?: { timeoutMs?: number },
+): Promise<{ stopped: boolean }>;
+export function status(
+  env?: Record<string, string | undefined>,
+): Promise<{ brokers: string; pid: number | null; answers: boolean }>;

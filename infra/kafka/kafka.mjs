@@ -287,7 +287,9 @@ if (isMain) {
     if (command === 'start') {
       const r = await start();
       console.log(
-        r.started ? `kafka started on ${r.brokers} (pid ${r.pid})` : `kafka already up on ${r.brokers}`,
+        r.started
+          ? `kafka started on ${r.brokers} (pid ${r.pid})`
+          : `kafka already up on ${r.brokers}`,
       );
     } else if (command === 'stop') {
       const r = await stop();

@@ -32,13 +32,21 @@ function run(cmd, argv) {
 if (args.has('--if-needed') && fs.existsSync(stamp)) {
   const built = fs.statSync(stamp).mtimeMs;
   const sources = Math.max(
-    ...roots.filter((r) => fs.existsSync(path.join(root, r))).map((r) => newestSource(path.join(root, r))),
+    ...roots
+      .filter((r) => fs.existsSync(path.join(root, r)))
+      .map((r) => newestSource(path.join(root, r))),
     fs.statSync(path.join(root, '.swcrc')).mtimeMs,
   );
   if (sources <= built) process.exit(0);
 }
 
-if (args.has('--typecheck')) run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
+if (args.has('--typecheck'))
+  run(process.execPath, [
+    path.join(root, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    'tsconfig.json',
+    '--noEmit',
+  ]);
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [
   path.join(root, 'node_modules/@swc/cli/bin/swc.js'),

@@ -18,6 +18,7 @@ const SERVICES: ServiceSpec[] = [
   { name: 'ingestion', port: 3001 },
   { name: 'data-quality', port: 3002 },
   { name: 'feature', port: 3003 },
+  { name: 'model-registry', port: 3006 },
 ];
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -34,7 +35,15 @@ function prefix(name: string, index: number): string {
 function formatLine(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
-    const { time, level, msg, service: _s, pid: _p, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const {
+      time,
+      level,
+      msg,
+      service: _s,
+      pid: _p,
+      hostname: _h,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
     const clock = typeof time === 'string' ? time.slice(11, 19) : '';
     const extras = Object.entries(rest)
       .filter(([, v]) => v !== undefined && typeof v !== 'object')
@@ -52,22 +61,36 @@ function pipeLines(stream: NodeJS.ReadableStream, label: string): void {
     buffer += chunk.toString('utf8');
     const lines = buffer.split('\n');
     buffer = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) process.stdout.write(`${label}${formatLine(line)}\n`);
+    for (const line of lines)
+      if (line.trim()) process.stdout.write(`${label}${formatLine(line)}\n`);
   });
 }
 
-async function waitReady(url: string, child: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  name: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${name} was not ready within ${timeoutMs / 1000} s`);
 }
 
 async function main(): Promise<void> {
-  const kafkaModule = (await import(pathToFileURL(path.join(root, 'infra/kafka/kafka.mjs')).href)) as typeof import('../kafka/kafka.mjs');
+  const kafkaModule = (await import(
+    pathToFileURL(path.join(root, 'infra/kafka/kafka.mjs')).href
+  )) as typeof import('../kafka/kafka.mjs');
   let brokers = process.env.KAFKA_BROKERS;
   let startedKafka = false;
   if (!brokers) {
@@ -75,7 +98,9 @@ async function main(): Promise<void> {
     const r = await kafkaModule.start();
     brokers = r.brokers;
     startedKafka = r.started;
-    process.stdout.write(`${prefix('kafka', 7)}${r.started ? 'started' : 'already running'} on ${brokers}\n`);
+    process.stdout.write(
+      `${prefix('kafka', 7)}${r.started ? 'started' : 'already running'} on ${brokers}\n`,
+    );
   }
 
   const children: { spec: ServiceSpec; child: ChildProcess }[] = [];
@@ -108,18 +133,31 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   SERVICES.forEach((spec, i) => {
-    const port = Number(process.env[`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? spec.port);
+    const port = Number(
+      process.env[`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? spec.port,
+    );
     spec.port = port;
-    const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist', 'services', spec.name, 'src', 'main.js')], {
-      cwd: root,
-      env: { ...process.env, KAFKA_BROKERS: brokers, PORT: String(port), HOST: process.env.HOST ?? '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', path.join(root, 'dist', 'services', spec.name, 'src', 'main.js')],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: brokers,
+          PORT: String(port),
+          HOST: process.env.HOST ?? '127.0.0.1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     pipeLines(child.stdout, prefix(spec.name, i));
     pipeLines(child.stderr, prefix(spec.name, i));
     child.once('exit', (code, signal) => {
       if (!stopping) {
-        process.stdout.write(`${prefix(spec.name, i)}exited (${signal ?? code}); stopping the stack\n`);
+        process.stdout.write(
+          `${prefix(spec.name, i)}exited (${signal ?? code}); stopping the stack\n`,
+        );
         void stopAll(1);
       }
     });
@@ -127,7 +165,11 @@ async function main(): Promise<void> {
   });
 
   try {
-    await Promise.all(children.map(({ spec, child }) => waitReady(`http://127.0.0.1:${spec.port}`, child, spec.name, 120_000)));
+    await Promise.all(
+      children.map(({ spec, child }) =>
+        waitReady(`http://127.0.0.1:${spec.port}`, child, spec.name, 120_000),
+      ),
+    );
   } catch (err) {
     process.stdout.write(`startup failed: ${(err as Error).message}\n`);
     await stopAll(1);
@@ -138,7 +180,12 @@ async function main(): Promise<void> {
     ['kafka', brokers, '', ''],
     ...children.map(({ spec }) => {
       const url = `http://127.0.0.1:${spec.port}`;
-      return [spec.name, url, `${url}/health/ready`, `${url}/metrics`];
+      return [
+        spec.name,
+        spec.name === 'model-registry' ? `${url}/docs` : url,
+        `${url}/health/ready`,
+        `${url}/metrics`,
+      ];
     }),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { EVENTS, type RejectedEvent, type ValidatedEvent } from '@mlops/contracts';
-import { cloudEventMessage, consumeUntil, readAll, testKafka, type TestKafka } from '@mlops/testing';
+import {
+  cloudEventMessage,
+  consumeUntil,
+  readAll,
+  testKafka,
+  type TestKafka,
+} from '@mlops/testing';
 import { Bus } from './bus';
 import { BackpressureError, PermanentError, TransientError } from './errors';
 import { BusMetrics } from './metrics';
@@ -11,16 +17,35 @@ import { BusProducer } from './producer';
 const logger = pino({ level: 'silent' });
 
 function validated(i: number, dataset = 'cards'): ValidatedEvent {
-  return { dataset, specVersion: 1, entityId: `e${i}`, record: { amount: i }, ingestedAt: new Date().toISOString(), via: 'kafka' };
+  return {
+    dataset,
+    specVersion: 1,
+    entityId: `e${i}`,
+    record: { amount: i },
+    ingestedAt: new Date().toISOString(),
+    via: 'kafka',
+  };
 }
 
 describe('libs/bus on the real broker', () => {
   let t: TestKafka;
   const buses: Bus[] = [];
   const newBus = async (clientId: string) => {
-    const bus = new Bus({ brokers: t.brokers.split(','), clientId, topicPrefix: t.prefix, connectionTimeoutMs: 3000, requestTimeoutMs: 30000 }, logger, new Registry());
+    const bus = new Bus(
+      {
+        brokers: t.brokers.split(','),
+        clientId,
+        topicPrefix: t.prefix,
+        connectionTimeoutMs: 3000,
+        requestTimeoutMs: 30000,
+      },
+      logger,
+      new Registry(),
+    );
     await bus.connect();
-    await bus.ensureTopics(['eventsValidated', 'eventsClean', 'eventsRejected'], { dlqFor: ['eventsClean'] });
+    await bus.ensureTopics(['eventsValidated', 'eventsClean', 'eventsRejected'], {
+      dlqFor: ['eventsClean'],
+    });
     buses.push(bus);
     return bus;
   };
@@ -36,15 +61,29 @@ describe('libs/bus on the real broker', () => {
   it('dead-letters poison records with reasons and keeps the partition flowing (exactly-once stage)', async () => {
     const bus = await newBus('poison');
     const topic = t.topic('eventsValidated');
-    const good = (i: number) => cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', validated(i), `good-${i}`);
+    const good = (i: number) =>
+      cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', validated(i), `good-${i}`);
     // Everything on one key → one partition, so the good records after the poison must flow.
     const messages = [
       good(1),
-      { key: 'p:0', value: 'this is not json {', headers: cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', {}, 'bad-json').headers },
+      {
+        key: 'p:0',
+        value: 'this is not json {',
+        headers: cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', {}, 'bad-json').headers,
+      },
       good(2),
-      cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', { dataset: 'cards', nope: true }, 'bad-schema'),
+      cloudEventMessage(
+        EVENTS.validatedEvent.type,
+        'p:0',
+        { dataset: 'cards', nope: true },
+        'bad-schema',
+      ),
       good(3),
-      { key: 'p:0', value: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }), headers: cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', {}, 'too-big').headers },
+      {
+        key: 'p:0',
+        value: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }),
+        headers: cloudEventMessage(EVENTS.validatedEvent.type, 'p:0', {}, 'too-big').headers,
+      },
       { key: 'p:0', value: JSON.stringify(validated(9)) }, // no CloudEvents headers
       good(4),
     ];
@@ -55,7 +94,12 @@ describe('libs/bus on the real broker', () => {
       event: EVENTS.validatedEvent,
       delivery: 'exactly-once',
       handler: async (events) => ({
-        outputs: events.map((e) => ({ event: EVENTS.cleanEvent, key: e.key!, data: { ...e.data, quality: { flags: [] } }, attrs: { id: e.attrs.id } })),
+        outputs: events.map((e) => ({
+          event: EVENTS.cleanEvent,
+          key: e.key!,
+          data: { ...e.data, quality: { flags: [] } },
+          attrs: { id: e.attrs.id },
+        })),
       }),
     });
     await sub.start();
@@ -95,25 +139,50 @@ describe('libs/bus on the real broker', () => {
           failures++;
           throw new TransientError('database briefly down');
         }
-        if (events.some((e) => e.data.entityId === 'e13')) throw new PermanentError('business_rule', 'entity 13 is banned');
-        return { outputs: events.map((e) => ({ event: EVENTS.cleanEvent, key: e.key!, data: { ...e.data, quality: { flags: ['checked'] } }, attrs: { id: e.attrs.id } })) };
+        if (events.some((e) => e.data.entityId === 'e13'))
+          throw new PermanentError('business_rule', 'entity 13 is banned');
+        return {
+          outputs: events.map((e) => ({
+            event: EVENTS.cleanEvent,
+            key: e.key!,
+            data: { ...e.data, quality: { flags: ['checked'] } },
+            attrs: { id: e.attrs.id },
+          })),
+        };
       },
     });
     // The records exist before the consumer starts, so they arrive as one batch.
     await t.producer.send({
       topic,
       acks: -1,
-      messages: Array.from({ length: 20 }, (_, i) => cloudEventMessage(EVENTS.validatedEvent.type, 'k:1', validated(i + 100 - 100 + 10), `r-${i + 10}`)),
+      messages: Array.from({ length: 20 }, (_, i) =>
+        cloudEventMessage(
+          EVENTS.validatedEvent.type,
+          'k:1',
+          validated(i + 100 - 100 + 10),
+          `r-${i + 10}`,
+        ),
+      ),
     });
     await sub.start();
     // Previous test's records are on the topic too (8 records, 4 valid).
-    const clean = await consumeUntil(t.kafka, t.topic('eventsClean'), (r) => r.filter((x) => JSON.parse(x.value!).quality.flags[0] === 'checked').length >= 19);
-    const checked = clean.filter((x) => JSON.parse(x.value!).quality.flags[0] === 'checked').map((x) => x.headers.ce_id);
+    const clean = await consumeUntil(
+      t.kafka,
+      t.topic('eventsClean'),
+      (r) => r.filter((x) => JSON.parse(x.value!).quality.flags[0] === 'checked').length >= 19,
+    );
+    const checked = clean
+      .filter((x) => JSON.parse(x.value!).quality.flags[0] === 'checked')
+      .map((x) => x.headers.ce_id);
     expect(new Set(checked).size).toBe(19 + 4);
     expect(checked).not.toContain('r-13');
     expect(failures).toBe(2);
-    const dlq = await consumeUntil(t.kafka, `${t.topic('eventsValidated')}.dlq`, (r) => r.some((x) => JSON.parse(x.value!).eventId === 'r-13'));
-    const banned = dlq.map((x) => JSON.parse(x.value!) as RejectedEvent).find((p) => p.eventId === 'r-13')!;
+    const dlq = await consumeUntil(t.kafka, `${t.topic('eventsValidated')}.dlq`, (r) =>
+      r.some((x) => JSON.parse(x.value!).eventId === 'r-13'),
+    );
+    const banned = dlq
+      .map((x) => JSON.parse(x.value!) as RejectedEvent)
+      .find((p) => p.eventId === 'r-13')!;
     expect(banned.reasons).toEqual([{ code: 'business_rule', message: 'entity 13 is banned' }]);
     const metrics = await bus.metrics.retries.get();
     expect(metrics.values[0].value).toBe(2);
@@ -123,7 +192,11 @@ describe('libs/bus on the real broker', () => {
     const bus = await newBus('table');
     await bus.ensureTopics(['pipelineSpecs']);
     const topic = t.topic('pipelineSpecs');
-    const spec = (name: string, version: number) => ({ name, version, fields: [{ name: 'id', type: 'entity_id' }] });
+    const spec = (name: string, version: number) => ({
+      name,
+      version,
+      fields: [{ name: 'id', type: 'entity_id' }],
+    });
     await t.producer.send({
       topic,
       acks: -1,
@@ -139,7 +212,11 @@ describe('libs/bus on the real broker', () => {
     expect(table.size).toBe(1);
     expect(table.get('a')?.version).toBe(2);
     expect(table.get('b')).toBeUndefined();
-    await t.producer.send({ topic, acks: -1, messages: [cloudEventMessage(EVENTS.datasetSpec.type, 'c', spec('c', 1))] });
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: [cloudEventMessage(EVENTS.datasetSpec.type, 'c', spec('c', 1))],
+    });
     await table.sync();
     expect(table.get('c')?.version).toBe(1);
   });
@@ -148,12 +225,30 @@ describe('libs/bus on the real broker', () => {
     const bus = await newBus('resume');
     await bus.ensureTopics(['eventsClean']);
     const topic = t.topic('eventsClean');
-    await t.producer.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, i) => cloudEventMessage(EVENTS.cleanEvent.type, `k${i % 3}`, { ...validated(i), quality: { flags: [] } }, `c-${i}`)) });
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: 30 }, (_, i) =>
+        cloudEventMessage(
+          EVENTS.cleanEvent.type,
+          `k${i % 3}`,
+          { ...validated(i), quality: { flags: [] } },
+          `c-${i}`,
+        ),
+      ),
+    });
     const seen: string[] = [];
-    const sub = bus.subscribe({ name: 'count', groupId: 'resume', event: EVENTS.cleanEvent, delivery: 'at-least-once', handler: async (events) => void seen.push(...events.map((e) => e.attrs.id)) });
+    const sub = bus.subscribe({
+      name: 'count',
+      groupId: 'resume',
+      event: EVENTS.cleanEvent,
+      delivery: 'at-least-once',
+      handler: async (events) => void seen.push(...events.map((e) => e.attrs.id)),
+    });
     await sub.start();
     const deadline = Date.now() + 30_000;
-    while (seen.filter((id) => id.startsWith('c-')).length < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (seen.filter((id) => id.startsWith('c-')).length < 30 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     await sub.stop();
     const committed = await t.admin.fetchOffsets({ groupId: `${t.prefix}resume`, topics: [topic] });
     const ends = await t.admin.fetchTopicOffsets(topic);
@@ -187,14 +282,22 @@ describe('libs/bus on the real broker', () => {
       },
     });
     await sub.start();
-    await t.producer.send({ topic: t.topic('eventsClean'), acks: -1, messages: [cloudEventMessage(EVENTS.cleanEvent.type, 'k', { ...validated(1), quality: { flags: [] } })] });
+    await t.producer.send({
+      topic: t.topic('eventsClean'),
+      acks: -1,
+      messages: [
+        cloudEventMessage(EVENTS.cleanEvent.type, 'k', { ...validated(1), quality: { flags: [] } }),
+      ],
+    });
     await inHandler;
     const deadline = Date.now() + 10_000;
-    while (!sub.health().stalled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!sub.health().stalled && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(sub.health().stalled).toBe(true);
     expect(bus.health().ok).toBe(false);
     release();
-    while (sub.health().stalled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (sub.health().stalled && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(sub.health()).toMatchObject({ stalled: false, running: true });
   });
 
@@ -208,12 +311,24 @@ describe('libs/bus on the real broker', () => {
       groupId: 'pausable',
       event: EVENTS.cleanEvent,
       delivery: 'at-least-once',
-      handler: async (events) => void (handled += events.filter((e) => e.attrs.id.startsWith('pz-')).length),
+      handler: async (events) =>
+        void (handled += events.filter((e) => e.attrs.id.startsWith('pz-')).length),
     });
     await sub.start();
     sub.pause();
     expect(sub.health().paused).toBe(true);
-    await t.producer.send({ topic, acks: -1, messages: Array.from({ length: 25 }, (_, i) => cloudEventMessage(EVENTS.cleanEvent.type, `k${i}`, { ...validated(i), quality: { flags: [] } }, `pz-${i}`)) });
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: 25 }, (_, i) =>
+        cloudEventMessage(
+          EVENTS.cleanEvent.type,
+          `k${i}`,
+          { ...validated(i), quality: { flags: [] } },
+          `pz-${i}`,
+        ),
+      ),
+    });
     // A bounded look for something that must not happen while paused.
     await new Promise((r) => setTimeout(r, 1500));
     expect(handled).toBe(0);
@@ -224,13 +339,28 @@ describe('libs/bus on the real broker', () => {
   });
 
   it('refuses a send beyond its bounded buffer at once, and an invalid payload before buffering', async () => {
-    const producer = new BusProducer(t.kafka, '/tests', t.prefix, new BusMetrics(new Registry()), logger, { lingerMs: 50, maxBatchRecords: 100, maxPendingRecords: 10 });
+    const producer = new BusProducer(
+      t.kafka,
+      '/tests',
+      t.prefix,
+      new BusMetrics(new Registry()),
+      logger,
+      { lingerMs: 50, maxBatchRecords: 100, maxPendingRecords: 10 },
+    );
     await producer.connect();
-    const event = (i: number) => ({ event: EVENTS.cleanEvent, key: `k${i}`, data: { ...validated(i), quality: { flags: [] } } });
+    const event = (i: number) => ({
+      event: EVENTS.cleanEvent,
+      key: `k${i}`,
+      data: { ...validated(i), quality: { flags: [] } },
+    });
     const accepted = producer.send(Array.from({ length: 8 }, (_, i) => event(i)));
     expect(producer.pending).toBe(8);
-    await expect(producer.send(Array.from({ length: 3 }, (_, i) => event(i)))).rejects.toBeInstanceOf(BackpressureError);
-    expect(() => producer.send([{ event: EVENTS.cleanEvent, key: 'bad', data: { dataset: 'cards' } }])).toThrow(/refusing to produce an invalid dev\.mlops\.events\.clean\.v1/);
+    await expect(
+      producer.send(Array.from({ length: 3 }, (_, i) => event(i))),
+    ).rejects.toBeInstanceOf(BackpressureError);
+    expect(() =>
+      producer.send([{ event: EVENTS.cleanEvent, key: 'bad', data: { dataset: 'cards' } }]),
+    ).toThrow(/refusing to produce an invalid dev\.mlops\.events\.clean\.v1/);
     await accepted;
     expect(producer.pending).toBe(0);
     await producer.disconnect();

@@ -96,11 +96,20 @@ export function decode<E extends EventDefinition>(
     return {
       ok: false,
       eventId,
-      reasons: [{ code: 'payload_too_large', message: `value of ${size} bytes exceeds the limit of ${maxValueBytes}` }],
+      reasons: [
+        {
+          code: 'payload_too_large',
+          message: `value of ${size} bytes exceeds the limit of ${maxValueBytes}`,
+        },
+      ],
     };
   }
   if (value === null || size === 0) {
-    return { ok: false, eventId, reasons: [{ code: 'not_json', message: 'empty value (a tombstone is not an event here)' }] };
+    return {
+      ok: false,
+      eventId,
+      reasons: [{ code: 'not_json', message: 'empty value (a tombstone is not an event here)' }],
+    };
   }
   let attrs: EnvelopeAttributes;
   const envelope = fromKafkaHeaders(message.headers);
@@ -125,7 +134,12 @@ export function decode<E extends EventDefinition>(
     // A plain Kafka producer: the id comes from the content, so that a retried send of the
     // same record is the same event downstream.
     attrs = {
-      id: `sha256:${createHash('sha256').update(message.key ?? '').update('\0').update(value).digest('hex').slice(0, 40)}`,
+      id: `sha256:${createHash('sha256')
+        .update(message.key ?? '')
+        .update('\0')
+        .update(value)
+        .digest('hex')
+        .slice(0, 40)}`,
       type: def.type,
       source: `kafka://${topic}`,
       time: new Date(Number(message.timestamp)).toISOString(),
@@ -135,14 +149,27 @@ export function decode<E extends EventDefinition>(
     };
   } else {
     const p = envelope.problem;
-    const detail = p.code === 'missing_header' ? `missing header ${p.header}` : `${p.code}: ${p.value.slice(0, 100)}`;
-    return { ok: false, eventId, reasons: [{ code: 'envelope_invalid', message: `CloudEvents envelope: ${detail}` }] };
+    const detail =
+      p.code === 'missing_header'
+        ? `missing header ${p.header}`
+        : `${p.code}: ${p.value.slice(0, 100)}`;
+    return {
+      ok: false,
+      eventId,
+      reasons: [{ code: 'envelope_invalid', message: `CloudEvents envelope: ${detail}` }],
+    };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(value.toString('utf8'));
   } catch (err) {
-    return { ok: false, eventId: attrs.id, reasons: [{ code: 'not_json', message: `value is not JSON: ${(err as Error).message.slice(0, 200)}` }] };
+    return {
+      ok: false,
+      eventId: attrs.id,
+      reasons: [
+        { code: 'not_json', message: `value is not JSON: ${(err as Error).message.slice(0, 200)}` },
+      ],
+    };
   }
   const result = def.schema.safeParse(parsed);
   if (!result.success) {
@@ -177,7 +204,9 @@ export class OutputSchemaError extends Error {
     readonly eventType: string,
     readonly issues: RejectionReason[],
   ) {
-    super(`refusing to produce an invalid ${eventType}: ${issues.map((i) => `${i.field ?? ''} ${i.message}`).join('; ')}`);
+    super(
+      `refusing to produce an invalid ${eventType}: ${issues.map((i) => `${i.field ?? ''} ${i.message}`).join('; ')}`,
+    );
     this.name = 'OutputSchemaError';
   }
 }
@@ -186,7 +215,12 @@ export class OutputSchemaError extends Error {
  * Event → Kafka message (binary-mode CloudEvent), validating the payload against its schema
  * first. The physical topic name is returned with it.
  */
-export function encode(out: Outgoing, source: string, prefix: string, validate = true): { topic: string; message: Message } {
+export function encode(
+  out: Outgoing,
+  source: string,
+  prefix: string,
+  validate = true,
+): { topic: string; message: Message } {
   if (!isOutgoingEvent(out)) {
     return { topic: out.topic, message: { key: out.key, value: out.value, headers: out.headers } };
   }
@@ -209,7 +243,11 @@ export function encode(out: Outgoing, source: string, prefix: string, validate =
   };
   return {
     topic: out.topic ?? `${prefix}${topicOf(def)}`,
-    message: { key: out.key, value: JSON.stringify(data), headers: out.headers ? { ...out.headers, ...toKafkaHeaders(attrs) } : toKafkaHeaders(attrs) },
+    message: {
+      key: out.key,
+      value: JSON.stringify(data),
+      headers: out.headers ? { ...out.headers, ...toKafkaHeaders(attrs) } : toKafkaHeaders(attrs),
+    },
   };
 }
 
@@ -235,7 +273,14 @@ function isValidUtf8(buf: Buffer): boolean {
 export function deadLetterPayload(
   stage: string,
   reasons: RejectionReason[],
-  original: { topic: string; partition?: number; offset?: string; key: Buffer | string | null; headers?: IHeaders; value: Buffer | null },
+  original: {
+    topic: string;
+    partition?: number;
+    offset?: string;
+    key: Buffer | string | null;
+    headers?: IHeaders;
+    value: Buffer | null;
+  },
   maxValueBytes: number,
   context: { eventId?: string; dataset?: string } = {},
 ): RejectedEvent {

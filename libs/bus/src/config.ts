@@ -39,7 +39,8 @@ export const BusEnv = z
       ctx.addIssue({
         code: 'custom',
         path: ['KAFKA_SASL_USERNAME'],
-        message: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM',
+        message:
+          'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM',
       });
     }
     if (Boolean(env.KAFKA_SSL_CERT_FILE) !== Boolean(env.KAFKA_SSL_KEY_FILE)) {
@@ -66,7 +67,9 @@ export interface BusConfig {
 export function busConfigFromEnv(env: BusEnv, defaultClientId: string): BusConfig {
   const tls = env.KAFKA_SSL === 'true';
   const config: BusConfig = {
-    brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    brokers: env.KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
     clientId: env.KAFKA_CLIENT_ID ?? defaultClientId,
     topicPrefix: env.KAFKA_TOPIC_PREFIX,
     connectionTimeoutMs: env.KAFKA_CONNECTION_TIMEOUT_MS,

@@ -1,4 +1,12 @@
-import { Partitioners, type Batch, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Batch,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import {
   EVENTS,
@@ -9,7 +17,14 @@ import {
   type EventPayload,
   type RejectionReason,
 } from '@mlops/contracts';
-import { deadLetterPayload, decode, encode, OutputSchemaError, type BusEvent, type Outgoing } from './codec';
+import {
+  deadLetterPayload,
+  decode,
+  encode,
+  OutputSchemaError,
+  type BusEvent,
+  type Outgoing,
+} from './codec';
 import { classify, DEFAULT_RETRY, PermanentError, withRetry, type RetryPolicy } from './errors';
 import type { BusMetrics } from './metrics';
 import { groupByTopic, type BusProducer } from './producer';
@@ -40,7 +55,10 @@ export interface BatchResult {
   onAborted?: () => void;
 }
 
-export type BatchHandler<T> = (events: BusEvent<T>[], ctx: HandlerContext) => Promise<BatchResult | void>;
+export type BatchHandler<T> = (
+  events: BusEvent<T>[],
+  ctx: HandlerContext,
+) => Promise<BatchResult | void>;
 
 export type Delivery = 'at-least-once' | 'exactly-once';
 
@@ -166,7 +184,10 @@ export class Subscription<E extends EventDefinition> {
     this.consumer.on(CRASH, (e) => {
       this.crashes++;
       this.lastError = String(e.payload.error?.message ?? e.payload.error);
-      this.rt.logger.error({ consumer: this.opts.name, err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      this.rt.logger.error(
+        { consumer: this.opts.name, err: e.payload.error, restart: e.payload.restart },
+        'consumer crashed',
+      );
       if (!e.payload.restart) this.running = false;
     });
   }
@@ -215,7 +236,8 @@ export class Subscription<E extends EventDefinition> {
     const idleMs = now - this.lastProgress;
     const stalled =
       this.running &&
-      ((inBatch && now - this.batchStartedAt! > this.opts.stallMs) || (!inBatch && !this.paused && idleMs > this.opts.stallMs));
+      ((inBatch && now - this.batchStartedAt! > this.opts.stallMs) ||
+        (!inBatch && !this.paused && idleMs > this.opts.stallMs));
     return {
       name: this.opts.name,
       running: this.running,
@@ -264,9 +286,15 @@ export class Subscription<E extends EventDefinition> {
       const last = chunk[chunk.length - 1].offset;
       resolveOffset(last);
       this.lastProgress = Date.now();
-      this.rt.metrics.messagesIn.inc({ consumer: this.opts.name, topic: batch.topic }, chunk.length);
+      this.rt.metrics.messagesIn.inc(
+        { consumer: this.opts.name, topic: batch.topic },
+        chunk.length,
+      );
       this.rt.metrics.batchSize.observe({ consumer: this.opts.name }, chunk.length);
-      this.rt.metrics.handlerSeconds.observe({ consumer: this.opts.name }, (Date.now() - started) / 1000);
+      this.rt.metrics.handlerSeconds.observe(
+        { consumer: this.opts.name },
+        (Date.now() - started) / 1000,
+      );
       this.rt.metrics.consumerLag.set(
         { consumer: this.opts.name, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - 1 - Number(last)),
@@ -275,7 +303,11 @@ export class Subscription<E extends EventDefinition> {
     }
   }
 
-  private async handleChunk(batch: Batch, chunk: Batch['messages'], ctx: HandlerContext): Promise<void> {
+  private async handleChunk(
+    batch: Batch,
+    chunk: Batch['messages'],
+    ctx: HandlerContext,
+  ): Promise<void> {
     const def = this.opts.event;
     const valid: BusEvent<EventPayload<E>>[] = [];
     const deadLetters: Encoded[] = [];
@@ -284,7 +316,18 @@ export class Subscription<E extends EventDefinition> {
       if (decoded.ok) valid.push(decoded.event);
       else {
         deadLetters.push(
-          this.deadLetter(decoded.reasons, { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, headers: message.headers, value: message.value }, { eventId: decoded.eventId, dataset: decoded.dataset }),
+          this.deadLetter(
+            decoded.reasons,
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key,
+              headers: message.headers,
+              value: message.value,
+            },
+            { eventId: decoded.eventId, dataset: decoded.dataset },
+          ),
         );
       }
     }
@@ -306,12 +349,25 @@ export class Subscription<E extends EventDefinition> {
       async (err, n, waitMs) => {
         this.rt.metrics.retries.inc({ consumer: this.opts.name });
         this.lastError = (err as Error)?.message ?? String(err);
-        this.rt.logger.warn({ consumer: this.opts.name, err, attempt: n, waitMs, topic: batch.topic, partition: batch.partition }, 'batch failed, retrying');
+        this.rt.logger.warn(
+          {
+            consumer: this.opts.name,
+            err,
+            attempt: n,
+            waitMs,
+            topic: batch.topic,
+            partition: batch.partition,
+          },
+          'batch failed, retrying',
+        );
         await ctx.heartbeat().catch(() => {});
       },
     ).catch((err: unknown) => {
       this.lastError = (err as Error)?.message ?? String(err);
-      this.rt.logger.error({ consumer: this.opts.name, err, attempts: attempt }, 'batch failed after retries; the consumer restarts from the last commit');
+      this.rt.logger.error(
+        { consumer: this.opts.name, err, attempts: attempt },
+        'batch failed after retries; the consumer restarts from the last commit',
+      );
       throw err;
     });
     const rejected = deadLetters.length;
@@ -323,7 +379,11 @@ export class Subscription<E extends EventDefinition> {
     events: BusEvent<EventPayload<E>>[],
     ctx: HandlerContext,
   ): Promise<{ outputs: Encoded[]; committed: (() => void)[]; aborted: (() => void)[] }> {
-    const acc = { outputs: [] as Encoded[], committed: [] as (() => void)[], aborted: [] as (() => void)[] };
+    const acc = {
+      outputs: [] as Encoded[],
+      committed: [] as (() => void)[],
+      aborted: [] as (() => void)[],
+    };
     if (events.length === 0) return acc;
     const runOne = async (group: BusEvent<EventPayload<E>>[]) => {
       let result: BatchResult | void = undefined;
@@ -331,7 +391,10 @@ export class Subscription<E extends EventDefinition> {
         result = await this.opts.handler(group, ctx);
         const outs = (result?.outputs ?? []).map((o) => encode(o, this.rt.source, this.rt.prefix));
         const rejects = (result?.rejects ?? []).map((r) =>
-          this.deadLetter(r.reasons, originalOf(r.event), { eventId: r.event.attrs.id, dataset: r.dataset ?? datasetOf(r.event) }),
+          this.deadLetter(r.reasons, originalOf(r.event), {
+            eventId: r.event.attrs.id,
+            dataset: r.dataset ?? datasetOf(r.event),
+          }),
         );
         acc.outputs.push(...outs, ...rejects);
         if (result?.onCommitted) acc.committed.push(result.onCommitted);
@@ -359,10 +422,26 @@ export class Subscription<E extends EventDefinition> {
           await runOne([event]);
         } catch (single) {
           if (single instanceof OutputSchemaError) {
-            acc.outputs.push(this.deadLetter([{ code: 'output_schema_mismatch', message: single.message }], originalOf(event), { eventId: event.attrs.id, dataset: datasetOf(event) }));
+            acc.outputs.push(
+              this.deadLetter(
+                [{ code: 'output_schema_mismatch', message: single.message }],
+                originalOf(event),
+                { eventId: event.attrs.id, dataset: datasetOf(event) },
+              ),
+            );
           } else if (single instanceof PermanentError) {
             acc.outputs.push(
-              this.deadLetter([{ code: single.code, message: single.message, ...(single.field ? { field: single.field } : {}) }], originalOf(event), { eventId: event.attrs.id, dataset: datasetOf(event) }),
+              this.deadLetter(
+                [
+                  {
+                    code: single.code,
+                    message: single.message,
+                    ...(single.field ? { field: single.field } : {}),
+                  },
+                ],
+                originalOf(event),
+                { eventId: event.attrs.id, dataset: datasetOf(event) },
+              ),
             );
           } else {
             acc.aborted.forEach((f) => f());
@@ -379,8 +458,15 @@ export class Subscription<E extends EventDefinition> {
     original: Parameters<typeof deadLetterPayload>[2],
     context: { eventId?: string; dataset?: string },
   ): Encoded {
-    for (const r of reasons) this.rt.metrics.deadLetters.inc({ consumer: this.opts.name, reason: r.code });
-    const payload = deadLetterPayload(this.rt.clientId, reasons, original, this.opts.deadLetterMaxValueBytes, context);
+    for (const r of reasons)
+      this.rt.metrics.deadLetters.inc({ consumer: this.opts.name, reason: r.code });
+    const payload = deadLetterPayload(
+      this.rt.clientId,
+      reasons,
+      original,
+      this.opts.deadLetterMaxValueBytes,
+      context,
+    );
     const key = `${context.dataset ?? '-'}:${context.eventId ?? `${original.topic}/${original.partition}/${original.offset}`}`;
     return encode(
       {
@@ -405,8 +491,17 @@ export class Subscription<E extends EventDefinition> {
     const producer = await this.txProducer(batch.partition);
     const tx = await producer.transaction();
     try {
-      if (records.length > 0) await tx.sendBatch({ topicMessages: groupByTopic(records), acks: -1 });
-      await tx.sendOffsets({ consumerGroupId: this.group, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }] });
+      if (records.length > 0)
+        await tx.sendBatch({ topicMessages: groupByTopic(records), acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: this.group,
+        topics: [
+          {
+            topic: offsets.topic,
+            partitions: [{ partition: offsets.partition, offset: offsets.offset }],
+          },
+        ],
+      });
       await tx.commit();
       this.rt.metrics.transactions.inc({ consumer: this.opts.name, outcome: 'committed' });
       const perTopic = new Map<string, number>();
@@ -447,9 +542,15 @@ export class Subscription<E extends EventDefinition> {
   }
 }
 
-
 function originalOf(event: BusEvent): Parameters<typeof deadLetterPayload>[2] {
-  return { topic: event.topic, partition: event.partition, offset: event.offset, key: event.key, headers: event.headers, value: event.value };
+  return {
+    topic: event.topic,
+    partition: event.partition,
+    offset: event.offset,
+    key: event.key,
+    headers: event.headers,
+    value: event.value,
+  };
 }
 
 function datasetOf(event: BusEvent): string | undefined {

@@ -53,7 +53,8 @@ export function classify(err: unknown): FailureClass {
   if (err instanceof PermanentError) return 'permanent';
   if (err instanceof TransientError) return 'transient';
   // The broker refuses these records for what they are; sending them again cannot help.
-  if (err instanceof KafkaJSProtocolError && PERMANENT_BROKER_ERRORS.has(err.type)) return 'permanent';
+  if (err instanceof KafkaJSProtocolError && PERMANENT_BROKER_ERRORS.has(err.type))
+    return 'permanent';
   if (err instanceof KafkaJSError) return 'transient';
   return 'transient';
 }

@@ -1,4 +1,11 @@
-import { Partitioners, type CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import {
+  Partitioners,
+  type CompressionTypes,
+  type Kafka,
+  type Message,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { encode, type Outgoing } from './codec';
 import { BackpressureError } from './errors';
@@ -111,7 +118,13 @@ export class BusProducer {
   /** Sends already-batched records straight away (a consumer stage's outputs). */
   async sendBatch(records: { topic: string; message: Message }[]): Promise<void> {
     if (records.length === 0) return;
-    await this.serialised(() => this.producer.sendBatch({ topicMessages: groupByTopic(records), acks: -1, compression: this.options.compression }));
+    await this.serialised(() =>
+      this.producer.sendBatch({
+        topicMessages: groupByTopic(records),
+        acks: -1,
+        compression: this.options.compression,
+      }),
+    );
     this.countOut(records);
   }
 
@@ -146,7 +159,11 @@ export class BusProducer {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatchRecords);
         try {
-          await this.producer.sendBatch({ topicMessages: groupByTopic(batch), acks: -1, compression: this.options.compression });
+          await this.producer.sendBatch({
+            topicMessages: groupByTopic(batch),
+            acks: -1,
+            compression: this.options.compression,
+          });
           this.countOut(batch);
           for (const p of batch) {
             if (--p.done.remaining === 0 && !p.done.failed) p.done.resolve();

@@ -72,10 +72,19 @@ export class CompactedTable<E extends EventDefinition> {
             this.options.onChange?.(key, undefined);
             continue;
           }
-          const decoded = decode(this.options.event, batch.topic, batch.partition, message, this.options.maxValueBytes ?? 4 * 1024 * 1024);
+          const decoded = decode(
+            this.options.event,
+            batch.topic,
+            batch.partition,
+            message,
+            this.options.maxValueBytes ?? 4 * 1024 * 1024,
+          );
           if (!decoded.ok) {
             // A table cannot stop on a bad row, and the row's producer is ours: say it loudly.
-            this.logger.error({ table: this.options.name, key, offset: message.offset, reasons: decoded.reasons }, 'ignoring an invalid table record');
+            this.logger.error(
+              { table: this.options.name, key, offset: message.offset, reasons: decoded.reasons },
+              'ignoring an invalid table record',
+            );
             continue;
           }
           this.rows.set(key, decoded.event.data);
@@ -101,7 +110,11 @@ export class CompactedTable<E extends EventDefinition> {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`table ${this.options.name} did not catch up with ${this.topic} within ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `table ${this.options.name} did not catch up with ${this.topic} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

@@ -27,10 +27,18 @@ export async function ensureTopics(
   ];
   for (const key of new Set(keys)) {
     const def = TOPICS[key];
-    wanted.push({ topic: topicName(key, prefix), numPartitions: def.partitions, configEntries: config(def.compacted) });
+    wanted.push({
+      topic: topicName(key, prefix),
+      numPartitions: def.partitions,
+      configEntries: config(def.compacted),
+    });
   }
   for (const key of new Set(options.dlqFor ?? [])) {
-    wanted.push({ topic: deadLetterTopicName(topicName(key, prefix)), numPartitions: 1, configEntries: config(false) });
+    wanted.push({
+      topic: deadLetterTopicName(topicName(key, prefix)),
+      numPartitions: 1,
+      configEntries: config(false),
+    });
   }
   for (const t of options.extra ?? []) {
     wanted.push({ topic: t.name, numPartitions: t.partitions, configEntries: config(t.compacted) });

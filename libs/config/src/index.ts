@@ -18,7 +18,11 @@ export class ConfigError extends Error {
  * typed object: no string keys scattered through the code, and a message that names the bad
  * variable instead of a failure somewhere later.
  */
-export function loadConfig<S extends z.ZodType>(service: string, schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function loadConfig<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(
@@ -26,7 +30,9 @@ export function loadConfig<S extends z.ZodType>(service: string, schema: S, env:
     result.error.issues.map((issue) => ({
       variable: issue.path.length > 0 ? issue.path.join('.') : '(environment)',
       message:
-        typeof issue.path[0] === 'string' && env[issue.path[0]] === undefined && issue.code === 'invalid_type'
+        typeof issue.path[0] === 'string' &&
+        env[issue.path[0]] === undefined &&
+        issue.code === 'invalid_type'
           ? 'is required'
           : `${issue.message}${describeInput(env, issue.path)}`,
     })),
@@ -42,8 +48,11 @@ function describeInput(env: NodeJS.ProcessEnv, path: PropertyKey[]): string {
 }
 
 /** Shared pieces of every service's schema. */
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+export const port = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');
 export const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 export const bool = (fallback: boolean) =>
   z

@@ -78,12 +78,15 @@ export function fromKafkaHeaders(
   const get = (name: string) => headerString(headers, name);
   for (const name of [CE_HEADERS.id, CE_HEADERS.type, CE_HEADERS.source, CE_HEADERS.specversion]) {
     const value = get(name);
-    if (value === undefined || value === '') return { ok: false, problem: { code: 'missing_header', header: name } };
+    if (value === undefined || value === '')
+      return { ok: false, problem: { code: 'missing_header', header: name } };
   }
   const specversion = get(CE_HEADERS.specversion)!;
-  if (specversion !== CE_SPEC_VERSION) return { ok: false, problem: { code: 'bad_specversion', value: specversion } };
+  if (specversion !== CE_SPEC_VERSION)
+    return { ok: false, problem: { code: 'bad_specversion', value: specversion } };
   const time = get(CE_HEADERS.time) ?? new Date(0).toISOString();
-  if (Number.isNaN(Date.parse(time))) return { ok: false, problem: { code: 'bad_time', value: time } };
+  if (Number.isNaN(Date.parse(time)))
+    return { ok: false, problem: { code: 'bad_time', value: time } };
   const contentType = get(CE_HEADERS.contentType) ?? JSON_CONTENT_TYPE;
   if (!contentType.startsWith(JSON_CONTENT_TYPE)) {
     return { ok: false, problem: { code: 'bad_content_type', value: contentType } };
@@ -110,7 +113,8 @@ export function newTraceparent(): string {
 
 /** The trace id part of a traceparent, for log correlation. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
-  const m = traceparent && /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent);
+  const m =
+    traceparent && /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent);
   return m ? m[1] : undefined;
 }
 
@@ -136,7 +140,8 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value).sort())
+      out[key] = sortKeys((value as Record<string, unknown>)[key]);
     return out;
   }
   return value;

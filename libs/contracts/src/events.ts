@@ -115,7 +115,9 @@ export const DedupeEntry = z.object({
 
 /** A registered model's name: what MLflow allows, minus the characters that break URLs. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const modelName = z.string().regex(MODEL_NAME, 'a model name is letters, digits, ".", "_" or "-" (128 at most)');
+const modelName = z
+  .string()
+  .regex(MODEL_NAME, 'a model name is letters, digits, ".", "_" or "-" (128 at most)');
 /** An alias name (production, canary, staging, …). */
 export const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 const aliasName = z.string().regex(ALIAS_NAME, 'an alias is lower case letters, digits, _ or -');

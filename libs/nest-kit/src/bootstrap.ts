@@ -58,7 +58,10 @@ export async function bootstrap<C extends { PORT: number; HOST: string; LOG_LEVE
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down: stop consuming, finish and commit batches, close clients');
+    logger.info(
+      { signal },
+      'shutting down: stop consuming, finish and commit batches, close clients',
+    );
     const force = setTimeout(() => {
       logger.error('shutdown did not finish within 30 s; exiting');
       process.exit(1);

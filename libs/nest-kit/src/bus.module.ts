@@ -1,4 +1,10 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Bus, type BusConfig, type ExtraTopic } from '@mlops/bus';
@@ -19,7 +25,14 @@ export class BusModule implements OnApplicationShutdown {
    * @param topics the contract topics this service produces or consumes: created with their
    * settings when missing, before anything consumes or produces.
    */
-  static forRoot(config: BusConfig, topics: { topics: readonly TopicKey[]; dlqFor?: readonly TopicKey[]; extra?: readonly ExtraTopic[] }): DynamicModule {
+  static forRoot(
+    config: BusConfig,
+    topics: {
+      topics: readonly TopicKey[];
+      dlqFor?: readonly TopicKey[];
+      extra?: readonly ExtraTopic[];
+    },
+  ): DynamicModule {
     return {
       module: BusModule,
       providers: [
@@ -32,7 +45,10 @@ export class BusModule implements OnApplicationShutdown {
             await bus.ensureTopics(topics.topics, topics);
             health.addLiveness('bus', () => {
               const h = bus.health();
-              return { ok: h.subscriptions.every((s) => !s.stalled && (s.running || s.crashes === 0)), details: h.subscriptions };
+              return {
+                ok: h.subscriptions.every((s) => !s.stalled && (s.running || s.crashes === 0)),
+                details: h.subscriptions,
+              };
             });
             health.addReadiness('bus', () => {
               const h = bus.health();

@@ -16,7 +16,12 @@ export class ApiError extends HttpException {
     readonly details?: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super({ error: { code, message, ...(details !== undefined ? { details } : {}) } } satisfies ApiErrorBody, status);
+    super(
+      {
+        error: { code, message, ...(details !== undefined ? { details } : {}) },
+      } satisfies ApiErrorBody,
+      status,
+    );
   }
 }
 
@@ -41,7 +46,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-      const message = Array.isArray(raw) ? raw.map(String).join('; ') : typeof raw === 'string' ? raw : exception.message;
+      const message = Array.isArray(raw)
+        ? raw.map(String).join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : exception.message;
       res.status(status).json({ error: { code: codeFor(status), message } });
       return;
     }
@@ -52,14 +61,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
 function codeFor(status: number): string {
   switch (status) {
-    case 400: return 'bad_request';
-    case 401: return 'unauthenticated';
-    case 403: return 'forbidden';
-    case 404: return 'not_found';
-    case 405: return 'method_not_allowed';
-    case 413: return 'payload_too_large';
-    case 415: return 'unsupported_media_type';
-    case 429: return 'too_many_requests';
-    default: return status >= 500 ? 'internal' : 'error';
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'too_many_requests';
+    default:
+      return status >= 500 ? 'internal' : 'error';
   }
 }

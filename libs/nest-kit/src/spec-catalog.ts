@@ -20,11 +20,18 @@ export class SpecCatalog implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.health.addReadiness('specs', () => ({ ok: this.ready, details: { datasets: this.table?.size ?? 0 } }));
+    this.health.addReadiness('specs', () => ({
+      ok: this.ready,
+      details: { datasets: this.table?.size ?? 0 },
+    }));
     this.table = this.bus.table({
       name: 'specs',
       event: EVENTS.datasetSpec,
-      onChange: (dataset, spec) => this.logger.info({ dataset, version: spec?.version ?? null }, spec ? 'dataset spec loaded' : 'dataset spec deleted'),
+      onChange: (dataset, spec) =>
+        this.logger.info(
+          { dataset, version: spec?.version ?? null },
+          spec ? 'dataset spec loaded' : 'dataset spec deleted',
+        ),
     });
     await this.table.start(60_000);
     this.ready = true;
@@ -41,7 +48,9 @@ export class SpecCatalog implements OnModuleInit {
   async resolve(dataset: string, timeoutMs = 5_000): Promise<DatasetSpec | undefined> {
     const spec = this.get(dataset);
     if (spec || !this.table) return spec;
-    await this.table.sync(timeoutMs).catch((err: unknown) => this.logger.warn({ err, dataset }, 'spec table sync timed out'));
+    await this.table
+      .sync(timeoutMs)
+      .catch((err: unknown) => this.logger.warn({ err, dataset }, 'spec table sync timed out'));
     return this.get(dataset);
   }
 }

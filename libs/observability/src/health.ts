@@ -31,7 +31,9 @@ export class HealthRegistry {
   }
 }
 
-async function run(checks: Map<string, Check>): Promise<{ ok: boolean; checks: Record<string, CheckResult> }> {
+async function run(
+  checks: Map<string, Check>,
+): Promise<{ ok: boolean; checks: Record<string, CheckResult> }> {
   const results: Record<string, CheckResult> = {};
   for (const [name, check] of checks) {
     try {

@@ -8,7 +8,9 @@ export function createRegistry(service: string): Registry {
   return registry;
 }
 
-export function httpDurationHistogram(registry: Registry): Histogram<'method' | 'route' | 'status'> {
+export function httpDurationHistogram(
+  registry: Registry,
+): Histogram<'method' | 'route' | 'status'> {
   return new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency by route and status.',

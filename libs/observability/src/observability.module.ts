@@ -47,7 +47,9 @@ class ObservabilityController {
 }
 
 class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(@Inject(HTTP_HISTOGRAM) private readonly histogram: Histogram<'method' | 'route' | 'status'>) {}
+  constructor(
+    @Inject(HTTP_HISTOGRAM) private readonly histogram: Histogram<'method' | 'route' | 'status'>,
+  ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
     const end = this.histogram.startTimer();
@@ -67,7 +69,11 @@ class HttpMetricsMiddleware implements NestMiddleware {
 @Global()
 @Module({})
 export class ObservabilityModule implements NestModule {
-  static forRoot(options: { logger: Logger; registry: Registry; health?: HealthRegistry }): DynamicModule {
+  static forRoot(options: {
+    logger: Logger;
+    registry: Registry;
+    health?: HealthRegistry;
+  }): DynamicModule {
     return {
       module: ObservabilityModule,
       controllers: [ObservabilityController],

@@ -9,7 +9,12 @@ export function cardSpec(name = 'cards', version = 1): DatasetSpec {
       { name: 'card_id', type: 'entity_id' },
       { name: 'amount', type: 'numeric', required: true, min: 0, max: 1_000_000 },
       { name: 'hour', type: 'numeric', required: true, min: 0, max: 23, integer: true },
-      { name: 'merchant_category', type: 'categorical', required: true, enum: ['grocery', 'travel', 'online', 'fuel', 'dining'] },
+      {
+        name: 'merchant_category',
+        type: 'categorical',
+        required: true,
+        enum: ['grocery', 'travel', 'online', 'fuel', 'dining'],
+      },
       { name: 'country', type: 'categorical', required: true },
       { name: 'memo', type: 'text', maxLength: 500 },
       { name: 'ts', type: 'timestamp', required: true },

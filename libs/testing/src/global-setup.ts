@@ -37,7 +37,11 @@ async function dockerEngine(): Promise<boolean> {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The e2e tests run the built services as processes.
-  const build = spawnSync(process.execPath, [path.join(root, 'infra/scripts/build.mjs'), '--if-needed'], { stdio: 'inherit' });
+  const build = spawnSync(
+    process.execPath,
+    [path.join(root, 'infra/scripts/build.mjs'), '--if-needed'],
+    { stdio: 'inherit' },
+  );
   if (build.status !== 0) throw new Error('build failed');
 
   if (process.env.KAFKA_BROKERS) {
@@ -55,7 +59,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mlops-test-kafka-'));
-  const env = { ...process.env, KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '39092', KAFKA_DATA_DIR: dataDir };
+  const env = {
+    ...process.env,
+    KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '39092',
+    KAFKA_DATA_DIR: dataDir,
+  };
   const { brokers } = await startLocalKafka(env);
   project.provide('kafkaBrokers', brokers);
   project.provide('kafkaSource', 'local');

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, Partitioners, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type IHeaders,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import { inject } from 'vitest';
 import {
   EVENTS,
@@ -31,17 +40,29 @@ export interface TestKafka {
   readonly producer: Producer;
   topic(key: TopicKey): string;
   /** Creates contract topics (with their settings) under the prefix. */
-  createTopics(keys: readonly TopicKey[], extra?: { name: string; partitions?: number }[]): Promise<void>;
+  createTopics(
+    keys: readonly TopicKey[],
+    extra?: { name: string; partitions?: number }[],
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function testKafka(name: string): Promise<TestKafka> {
   const list = brokers();
   const prefix = uniquePrefix(name);
-  const kafka = new Kafka({ clientId: `test-${name}`, brokers: list.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: `test-${name}`,
+    brokers: list.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   return {
     brokers: list,
@@ -103,13 +124,25 @@ export async function consumeUntil(
   until: (records: Collected[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<Collected[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100, readUncommitted: false });
+  const consumer = kafka.consumer({
+    groupId: `reader-${randomBytes(6).toString('hex')}`,
+    maxWaitTimeInMs: 100,
+    readUncommitted: false,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const records: Collected[] = [];
   try {
     return await new Promise<Collected[]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumeUntil(${topic}): condition not met after ${timeoutMs} ms with ${records.length} records`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `consumeUntil(${topic}): condition not met after ${timeoutMs} ms with ${records.length} records`,
+            ),
+          ),
+        timeoutMs,
+      );
       const check = () => {
         if (until(records)) {
           clearTimeout(timer);
@@ -121,7 +154,8 @@ export async function consumeUntil(
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) records.push(toCollected(batch.topic, batch.partition, m));
+            for (const m of batch.messages)
+              records.push(toCollected(batch.topic, batch.partition, m));
             check();
           },
         })
@@ -133,11 +167,23 @@ export async function consumeUntil(
 }
 
 function toCollected(topic: string, partition: number, m: KafkaMessage): Collected {
-  return { topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, headers: headerMap(m.headers), value: m.value?.toString('utf8') ?? null };
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key?.toString('utf8') ?? null,
+    headers: headerMap(m.headers),
+    value: m.value?.toString('utf8') ?? null,
+  };
 }
 
 /** Every committed record of a topic up to its current end. */
-export async function readAll(kafka: Kafka, admin: Admin, topic: string, timeoutMs = 60_000): Promise<Collected[]> {
+export async function readAll(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<Collected[]> {
   const offsets = await admin.fetchTopicOffsets(topic);
   const expected = offsets.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0);
   if (expected === 0) return [];
@@ -145,14 +191,22 @@ export async function readAll(kafka: Kafka, admin: Admin, topic: string, timeout
   // read until every partition's position reached its end, not until a count.
   const ends = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
   const seen = new Map<number, number>();
-  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100, readUncommitted: false });
+  const consumer = kafka.consumer({
+    groupId: `reader-${randomBytes(6).toString('hex')}`,
+    maxWaitTimeInMs: 100,
+    readUncommitted: false,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const records: Collected[] = [];
   try {
     return await new Promise<Collected[]>((resolve, reject) => {
       const done = () => [...ends].every(([p, high]) => high === 0 || (seen.get(p) ?? 0) >= high);
-      const timer = setTimeout(() => reject(new Error(`readAll(${topic}): ${records.length} records after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`readAll(${topic}): ${records.length} records after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
         seen.set(e.payload.partition, Number(e.payload.lastOffset) + 1);
         if (done()) {
@@ -164,11 +218,14 @@ export async function readAll(kafka: Kafka, admin: Admin, topic: string, timeout
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) records.push(toCollected(batch.topic, batch.partition, m));
+            for (const m of batch.messages)
+              records.push(toCollected(batch.topic, batch.partition, m));
           },
         })
         .catch(reject);
-      for (const [p, high] of ends) if (high > 0 && Number(offsets.find((o) => o.partition === p)!.low) >= high) seen.set(p, high);
+      for (const [p, high] of ends)
+        if (high > 0 && Number(offsets.find((o) => o.partition === p)!.low) >= high)
+          seen.set(p, high);
     });
   } finally {
     await consumer.disconnect().catch(() => {});
@@ -176,15 +233,31 @@ export async function readAll(kafka: Kafka, admin: Admin, topic: string, timeout
 }
 
 /** A binary-mode CloudEvent message as another service of the platform would send it. */
-export function cloudEventMessage(type: string, key: string, data: unknown, id = newEventId()): Message {
+export function cloudEventMessage(
+  type: string,
+  key: string,
+  data: unknown,
+  id = newEventId(),
+): Message {
   return {
     key,
     value: JSON.stringify(data),
-    headers: toKafkaHeaders({ id, type, source: '/tests', time: new Date().toISOString(), specversion: CE_SPEC_VERSION, datacontenttype: JSON_CONTENT_TYPE }),
+    headers: toKafkaHeaders({
+      id,
+      type,
+      source: '/tests',
+      time: new Date().toISOString(),
+      specversion: CE_SPEC_VERSION,
+      datacontenttype: JSON_CONTENT_TYPE,
+    }),
   };
 }
 
 /** Publishes a dataset spec to the compacted spec topic, as the registry does. */
 export async function publishSpec(t: TestKafka, spec: DatasetSpec): Promise<void> {
-  await t.producer.send({ topic: t.topic('pipelineSpecs'), acks: -1, messages: [cloudEventMessage(EVENTS.datasetSpec.type, spec.name, spec)] });
+  await t.producer.send({
+    topic: t.topic('pipelineSpecs'),
+    acks: -1,
+    messages: [cloudEventMessage(EVENTS.datasetSpec.type, spec.name, spec)],
+  });
 }

@@ -1,11 +1,25 @@
-import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type MiddlewareConsumer, type NestModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { json } from 'express';
 import type { Logger } from 'pino';
 import { AuthModule } from '@mlops/auth';
 import { Bus, busConfigFromEnv } from '@mlops/bus';
 import { BusModule, type ServiceContext } from '@mlops/nest-kit';
-import { HealthRegistry, LOGGER, METRICS_REGISTRY, ObservabilityModule } from '@mlops/observability';
+import {
+  HealthRegistry,
+  LOGGER,
+  METRICS_REGISTRY,
+  ObservabilityModule,
+} from '@mlops/observability';
 import type { Registry } from 'prom-client';
 import { ArtifactsController } from './api/artifacts.controller';
 import { AuditController } from './api/audit.controller';
@@ -22,7 +36,9 @@ import { createStore } from './store';
 import type { RegistryStore } from './store/registry-store';
 
 @Module({})
-export class RegistryModule implements NestModule, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class RegistryModule
+  implements NestModule, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   constructor(
     @Inject(REGISTRY_CONFIG) private readonly config: RegistryConfig,
     @Inject(REGISTRY_STORE) private readonly store: RegistryStore,
@@ -40,7 +56,13 @@ export class RegistryModule implements NestModule, OnApplicationBootstrap, Befor
           topics: ['modelsTrained', 'modelsCompressed', 'modelsDecisions', ...RELAYED_TOPICS],
         }),
       ],
-      controllers: [ModelsController, SpecsController, ArtifactsController, AuditController, MlflowController],
+      controllers: [
+        ModelsController,
+        SpecsController,
+        ArtifactsController,
+        AuditController,
+        MlflowController,
+      ],
       providers: [
         { provide: REGISTRY_CONFIG, useValue: config },
         { provide: APP_FILTER, useValue: new RegistryExceptionFilter(ctx.logger) },
@@ -48,7 +70,11 @@ export class RegistryModule implements NestModule, OnApplicationBootstrap, Befor
           provide: REGISTRY_STORE,
           inject: [HealthRegistry],
           useFactory: async (health: HealthRegistry) => {
-            const store = createStore(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : { sqlitePath: config.REGISTRY_SQLITE_PATH });
+            const store = createStore(
+              config.DATABASE_URL
+                ? { databaseUrl: config.DATABASE_URL }
+                : { sqlitePath: config.REGISTRY_SQLITE_PATH },
+            );
             await store.migrate();
             health.addReadiness('database', async () => {
               await store.searchModels({ maxResults: 1 });
@@ -68,8 +94,17 @@ export class RegistryModule implements NestModule, OnApplicationBootstrap, Befor
         {
           provide: OutboxRelay,
           inject: [REGISTRY_STORE, Bus, LOGGER, METRICS_REGISTRY, HealthRegistry],
-          useFactory: (store: RegistryStore, bus: Bus, logger: Logger, registry: Registry, health: HealthRegistry) => {
-            const relay = new OutboxRelay(store, bus, logger, registry, { pollMs: config.OUTBOX_POLL_MS, batchSize: 500 });
+          useFactory: (
+            store: RegistryStore,
+            bus: Bus,
+            logger: Logger,
+            registry: Registry,
+            health: HealthRegistry,
+          ) => {
+            const relay = new OutboxRelay(store, bus, logger, registry, {
+              pollMs: config.OUTBOX_POLL_MS,
+              batchSize: 500,
+            });
             if (config.OUTBOX_RELAY) health.addReadiness('outbox', () => relay.healthy);
             return relay;
           },
@@ -82,7 +117,15 @@ export class RegistryModule implements NestModule, OnApplicationBootstrap, Befor
 
   configure(consumer: MiddlewareConsumer): void {
     // JSON for every route but the artifact upload, which streams its body to the store.
-    consumer.apply(json({ limit: this.config.REGISTRY_MAX_JSON_BYTES, type: ['application/json', 'application/*+json'] })).exclude('v1/artifacts', 'v1/artifacts/*path').forRoutes('*path');
+    consumer
+      .apply(
+        json({
+          limit: this.config.REGISTRY_MAX_JSON_BYTES,
+          type: ['application/json', 'application/*+json'],
+        }),
+      )
+      .exclude('v1/artifacts', 'v1/artifacts/*path')
+      .forRoutes('*path');
   }
 
   async onApplicationBootstrap(): Promise<void> {

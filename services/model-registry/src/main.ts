@@ -13,7 +13,9 @@ void bootstrap({
       app,
       new DocumentBuilder()
         .setTitle('Model registry')
-        .setDescription('Models, versions, aliases with history, lineage to Kafka offsets, artifacts and dataset specs. The MLflow-compatible API lives under /api/2.0/mlflow.')
+        .setDescription(
+          'Models, versions, aliases with history, lineage to Kafka offsets, artifacts and dataset specs. The MLflow-compatible API lives under /api/2.0/mlflow.',
+        )
         .setVersion('1')
         .addBearerAuth()
         .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' })

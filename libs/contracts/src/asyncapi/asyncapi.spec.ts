@@ -14,16 +14,33 @@ describe('AsyncAPI document', () => {
 
   it('has a channel per topic and a message per event type', () => {
     const doc = parse(renderAsyncApi('0.0.0')) as {
-      channels: Record<string, { address: string; bindings: { kafka: { topicConfiguration: Record<string, string[]> } } }>;
+      channels: Record<
+        string,
+        { address: string; bindings: { kafka: { topicConfiguration: Record<string, string[]> } } }
+      >;
       components: { messages: Record<string, { name: string; payload: { type: string } }> };
     };
-    expect(Object.values(doc.channels).map((c) => c.address).sort()).toEqual(
-      Object.values(TOPICS).map((t) => t.name).sort(),
+    expect(
+      Object.values(doc.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(
+      Object.values(TOPICS)
+        .map((t) => t.name)
+        .sort(),
     );
-    expect(Object.values(doc.components.messages).map((m) => m.name).sort()).toEqual(
-      Object.values(EVENTS).map((e) => e.type).sort(),
+    expect(
+      Object.values(doc.components.messages)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(
+      Object.values(EVENTS)
+        .map((e) => e.type)
+        .sort(),
     );
-    expect(doc.channels.pipelineSpecs.bindings.kafka.topicConfiguration['cleanup.policy']).toEqual(['compact']);
+    expect(doc.channels.pipelineSpecs.bindings.kafka.topicConfiguration['cleanup.policy']).toEqual([
+      'compact',
+    ]);
     expect(doc.components.messages.ValidatedEvent.payload.type).toBe('object');
   });
 });

@@ -13,7 +13,10 @@ const HEADER_SCHEMA = {
     [CE_HEADERS.source]: { type: 'string', description: 'Emitting service, a URI reference.' },
     [CE_HEADERS.time]: { type: 'string', format: 'date-time' },
     [CE_HEADERS.specversion]: { type: 'string', const: '1.0' },
-    [CE_HEADERS.subject]: { type: 'string', description: 'The dataset or model the event is about.' },
+    [CE_HEADERS.subject]: {
+      type: 'string',
+      description: 'The dataset or model the event is about.',
+    },
     [CE_HEADERS.contentType]: { type: 'string', const: 'application/json' },
     [CE_HEADERS.traceparent]: { type: 'string', description: 'W3C trace context.' },
   },
@@ -43,17 +46,31 @@ export function buildAsyncApi(version: string): Record<string, unknown> {
       headers:
         def.envelope === 'required'
           ? HEADER_SCHEMA
-          : { ...HEADER_SCHEMA, required: [], description: 'Optional: ids are derived from content when absent.' },
-      payload: z.toJSONSchema(def.schema, { io: 'output', target: 'draft-7', unrepresentable: 'any' }),
+          : {
+              ...HEADER_SCHEMA,
+              required: [],
+              description: 'Optional: ids are derived from content when absent.',
+            },
+      payload: z.toJSONSchema(def.schema, {
+        io: 'output',
+        target: 'draft-7',
+        unrepresentable: 'any',
+      }),
     };
   }
-  for (const [topicKey, topic] of Object.entries(TOPICS) as [TopicKey, (typeof TOPICS)[TopicKey]][]) {
+  for (const [topicKey, topic] of Object.entries(TOPICS) as [
+    TopicKey,
+    (typeof TOPICS)[TopicKey],
+  ][]) {
     const events = byTopic.get(topicKey) ?? [];
     channels[topicKey] = {
       address: topic.name,
       description: topic.description,
       messages: Object.fromEntries(
-        events.map(([key]) => [messageName(key), { $ref: `#/components/messages/${messageName(key)}` }]),
+        events.map(([key]) => [
+          messageName(key),
+          { $ref: `#/components/messages/${messageName(key)}` },
+        ]),
       ),
       bindings: {
         kafka: {
@@ -68,7 +85,9 @@ export function buildAsyncApi(version: string): Record<string, unknown> {
       'x-consumers': [...topic.consumers],
     };
     if (events.length === 0) continue;
-    const refs = events.map(([key]) => ({ $ref: `#/channels/${topicKey}/messages/${messageName(key)}` }));
+    const refs = events.map(([key]) => ({
+      $ref: `#/channels/${topicKey}/messages/${messageName(key)}`,
+    }));
     if (topic.producers.length > 0) {
       operations[`send_${topicKey}`] = {
         action: 'send',

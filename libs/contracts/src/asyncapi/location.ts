@@ -6,7 +6,9 @@ export const REPO_ROOT = (() => {
   let dir = __dirname;
   while (dir !== path.dirname(dir)) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+      };
       if (pkg.name === 'streaming-mlops') return dir;
     } catch {
       // not here; climb
@@ -19,5 +21,7 @@ export const REPO_ROOT = (() => {
 export const ASYNCAPI_PATH = path.join(REPO_ROOT, 'docs', 'asyncapi.yaml');
 
 export function contractsVersion(): string {
-  return (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
+  ).version;
 }

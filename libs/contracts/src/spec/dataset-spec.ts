@@ -122,21 +122,34 @@ export const DatasetSpec = z
     const seen = new Set<string>();
     for (const [i, field] of spec.fields.entries()) {
       if (seen.has(field.name)) {
-        ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `duplicate field "${field.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', i, 'name'],
+          message: `duplicate field "${field.name}"`,
+        });
       }
       seen.add(field.name);
     }
     const count = (t: FieldType) => spec.fields.filter((f) => f.type === t).length;
     if (count('entity_id') !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'exactly one field must be of type entity_id' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: 'exactly one field must be of type entity_id',
+      });
     }
-    if (count('label') > 1) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'at most one label field' });
+    if (count('label') > 1)
+      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'at most one label field' });
     if (count('timestamp') > 1) {
       ctx.addIssue({ code: 'custom', path: ['fields'], message: 'at most one timestamp field' });
     }
     for (const [i, field] of spec.fields.entries()) {
       if (field.type === 'label' && field.task === 'multiclass' && !field.classes) {
-        ctx.addIssue({ code: 'custom', path: ['fields', i, 'classes'], message: 'a multiclass label needs classes' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', i, 'classes'],
+          message: 'a multiclass label needs classes',
+        });
       }
     }
   });

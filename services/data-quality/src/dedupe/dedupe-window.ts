@@ -8,7 +8,8 @@ export class DedupeWindow {
   private readonly seen = new Map<string, string>();
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new Error('capacity must be a positive integer');
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new Error('capacity must be a positive integer');
   }
 
   get size(): number {

@@ -30,7 +30,10 @@ export class DedupeConsumer implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.health.addReadiness('dedupe-window', () => ({ ok: this.restored, details: { ids: this.window.size } }));
+    this.health.addReadiness('dedupe-window', () => ({
+      ok: this.restored,
+      details: { ids: this.window.size },
+    }));
     await this.restore();
     const changelog = topicName('dataQualityDedupe', this.bus.prefix);
     const sub = this.bus.subscribe({
@@ -47,8 +50,23 @@ export class DedupeConsumer implements OnApplicationBootstrap {
           if (this.window.has(key) || staged.has(key)) continue;
           staged.set(key, { id: key, seenAt: now, dataset: e.data.dataset });
           const clean: CleanEvent = { ...e.data, quality: { flags: [] } };
-          outputs.push({ event: EVENTS.cleanEvent, key: e.key ?? key, data: clean, attrs: { id: e.attrs.id, traceparent: e.attrs.traceparent, subject: e.data.dataset, time: e.attrs.time } });
-          outputs.push({ event: EVENTS.dedupeEntry, key, data: { dataset: e.data.dataset, eventId: e.attrs.id, seenAt: now }, attrs: { id: `dedupe:${key}` } });
+          outputs.push({
+            event: EVENTS.cleanEvent,
+            key: e.key ?? key,
+            data: clean,
+            attrs: {
+              id: e.attrs.id,
+              traceparent: e.attrs.traceparent,
+              subject: e.data.dataset,
+              time: e.attrs.time,
+            },
+          });
+          outputs.push({
+            event: EVENTS.dedupeEntry,
+            key,
+            data: { dataset: e.data.dataset, eventId: e.attrs.id, seenAt: now },
+            attrs: { id: `dedupe:${key}` },
+          });
         }
         // Ids leaving the window are deleted from the changelog in the same transaction.
         for (const evicted of this.window.wouldEvict([...staged.keys()])) {

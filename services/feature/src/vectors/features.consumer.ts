@@ -24,14 +24,24 @@ export class FeaturesConsumer implements OnApplicationBootstrap {
         for (const e of events) {
           const spec = await this.specs.resolve(e.data.dataset);
           if (!spec) {
-            rejects.push({ event: e, reasons: [{ code: 'unknown_dataset', message: `no dataset spec named "${e.data.dataset}"` }] });
+            rejects.push({
+              event: e,
+              reasons: [
+                { code: 'unknown_dataset', message: `no dataset spec named "${e.data.dataset}"` },
+              ],
+            });
             continue;
           }
           outputs.push({
             event: EVENTS.featureVector,
             key: e.key ?? `${e.data.dataset}:${e.data.entityId}`,
             data: numericVector(spec, e.data),
-            attrs: { id: e.attrs.id, traceparent: e.attrs.traceparent, subject: e.data.dataset, time: e.attrs.time },
+            attrs: {
+              id: e.attrs.id,
+              traceparent: e.attrs.traceparent,
+              subject: e.data.dataset,
+              time: e.attrs.time,
+            },
           });
         }
         return { outputs, rejects };

@@ -1,4 +1,9 @@
-import { numericFieldNames, type CleanEvent, type DatasetSpec, type FeatureVectorEvent } from '@mlops/contracts';
+import {
+  numericFieldNames,
+  type CleanEvent,
+  type DatasetSpec,
+  type FeatureVectorEvent,
+} from '@mlops/contracts';
 
 /** The featureset of the walking skeleton: the spec's numeric fields, in spec order. */
 export function numericFeaturesetVersion(spec: DatasetSpec): string {

@@ -12,7 +12,13 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(new ApiError(413, 'payload_too_large', `the body is ${declared} bytes; the limit is ${limit}`));
+    return Promise.reject(
+      new ApiError(
+        413,
+        'payload_too_large',
+        `the body is ${declared} bytes; the limit is ${limit}`,
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -24,13 +30,20 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
       if (size > limit) {
         failed = true;
         req.resume();
-        reject(new ApiError(413, 'payload_too_large', `the body exceeds the limit of ${limit} bytes`));
+        reject(
+          new ApiError(413, 'payload_too_large', `the body exceeds the limit of ${limit} bytes`),
+        );
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => !failed && resolve(Buffer.concat(chunks)));
-    req.on('error', (err) => !failed && reject(new ApiError(400, 'bad_request', `could not read the body: ${err.message}`)));
+    req.on(
+      'error',
+      (err) =>
+        !failed &&
+        reject(new ApiError(400, 'bad_request', `could not read the body: ${err.message}`)),
+    );
   });
 }
 
@@ -59,14 +72,22 @@ export class EventsController {
   @Post('events')
   @HttpCode(202)
   async post(@Param('dataset') dataset: string, @Req() req: Request): Promise<IngestResponse> {
-    if (!DATASET_NAME.test(dataset)) throw new ApiError(400, 'invalid_dataset_name', 'a dataset name is lower case letters, digits, _ or -');
+    if (!DATASET_NAME.test(dataset))
+      throw new ApiError(
+        400,
+        'invalid_dataset_name',
+        'a dataset name is lower case letters, digits, _ or -',
+      );
     if (this.bus.producer.saturated) {
-      throw new ApiError(429, 'backpressure', 'ingestion is saturated; retry later', undefined, { 'Retry-After': '1' });
+      throw new ApiError(429, 'backpressure', 'ingestion is saturated; retry later', undefined, {
+        'Retry-After': '1',
+      });
     }
     const body = await readBody(req, this.config.INGEST_MAX_BODY_BYTES);
     const parsed = parseBody(req.headers['content-type'], body, this.config.INGEST_MAX_ROWS);
     if (!parsed.ok) throw new ApiError(parsed.status, parsed.code, parsed.message);
-    if (parsed.rows.length === 0) throw new ApiError(400, 'empty_batch', 'the request holds no records');
+    if (parsed.rows.length === 0)
+      throw new ApiError(400, 'empty_batch', 'the request holds no records');
     const spec = await this.specs.resolve(dataset);
     if (!spec) throw new ApiError(404, 'unknown_dataset', `no dataset spec named "${dataset}"`);
     const plan = planIngest(spec, parsed.rows, 'rest', `rest:/v1/datasets/${dataset}/events`);
@@ -74,10 +95,22 @@ export class EventsController {
       await this.ingest.produce(plan);
     } catch (err) {
       if (err instanceof BackpressureError) {
-        throw new ApiError(429, 'backpressure', err.message, undefined, { 'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)) });
+        throw new ApiError(429, 'backpressure', err.message, undefined, {
+          'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)),
+        });
       }
-      throw new ApiError(503, 'bus_unavailable', 'the records could not be written to Kafka; retry with the same ids');
+      throw new ApiError(
+        503,
+        'bus_unavailable',
+        'the records could not be written to Kafka; retry with the same ids',
+      );
     }
-    return { dataset, specVersion: spec.version, accepted: plan.accepted, rejected: plan.rejected, results: plan.results };
+    return {
+      dataset,
+      specVersion: spec.version,
+      accepted: plan.accepted,
+      rejected: plan.rejected,
+      results: plan.results,
+    };
   }
 }

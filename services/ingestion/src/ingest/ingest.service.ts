@@ -37,7 +37,13 @@ export function rowId(dataset: string, row: IncomingRow): string {
  * each valid row, a dead letter with reason codes for each invalid one. Pure apart from the
  * clock; the caller produces the outputs.
  */
-export function planIngest(spec: DatasetSpec, rows: IncomingRow[], via: 'rest' | 'kafka', origin: string, now = new Date()): IngestPlan {
+export function planIngest(
+  spec: DatasetSpec,
+  rows: IncomingRow[],
+  via: 'rest' | 'kafka',
+  origin: string,
+  now = new Date(),
+): IngestPlan {
   const outputs: Outgoing[] = [];
   const results: RowOutcome[] = [];
   const ingestedAt = now.toISOString();
@@ -49,8 +55,20 @@ export function planIngest(spec: DatasetSpec, rows: IncomingRow[], via: 'rest' |
     const checked = validateRecord(spec, row.record);
     if (checked.ok) {
       accepted++;
-      const data: ValidatedEvent = { dataset: spec.name, specVersion: spec.version, entityId: checked.entityId, record: checked.record, ingestedAt, via };
-      outputs.push({ event: EVENTS.validatedEvent, key: entityKey(spec.name, checked.entityId), data, attrs: { id, traceparent, subject: spec.name } });
+      const data: ValidatedEvent = {
+        dataset: spec.name,
+        specVersion: spec.version,
+        entityId: checked.entityId,
+        record: checked.record,
+        ingestedAt,
+        via,
+      };
+      outputs.push({
+        event: EVENTS.validatedEvent,
+        key: entityKey(spec.name, checked.entityId),
+        data,
+        attrs: { id, traceparent, subject: spec.name },
+      });
       results.push({ index, id, status: 'accepted' });
     } else {
       const reasons = checked.problems;
@@ -58,7 +76,13 @@ export function planIngest(spec: DatasetSpec, rows: IncomingRow[], via: 'rest' |
       outputs.push({
         event: EVENTS.rejectedEvent,
         key: `${spec.name}:${id}`,
-        data: deadLetterPayload('ingestion', reasons, { topic: origin, key: null, value, headers: {} }, 3 * 1024 * 1024, { eventId: id, dataset: spec.name }),
+        data: deadLetterPayload(
+          'ingestion',
+          reasons,
+          { topic: origin, key: null, value, headers: {} },
+          3 * 1024 * 1024,
+          { eventId: id, dataset: spec.name },
+        ),
         attrs: { traceparent, subject: spec.name },
       });
       results.push({ index, id, status: 'rejected', reasons });

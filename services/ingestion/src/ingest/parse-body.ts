@@ -42,7 +42,8 @@ function tooDeep(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {
@@ -52,7 +53,10 @@ function tooDeep(text: string): boolean {
   return false;
 }
 
-function parseJson(text: string, what: string): { ok: true; value: unknown } | { ok: false; message: string } {
+function parseJson(
+  text: string,
+  what: string,
+): { ok: true; value: unknown } | { ok: false; message: string } {
   if (tooDeep(text)) return { ok: false, message: `${what} nests deeper than ${MAX_DEPTH} levels` };
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -62,12 +66,18 @@ function parseJson(text: string, what: string): { ok: true; value: unknown } | {
 }
 
 function cloudEvent(value: unknown, index: number): IncomingRow | string {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `event ${index} is not a JSON object`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return `event ${index} is not a JSON object`;
   const ce = value as Record<string, unknown>;
   if (ce.specversion !== '1.0') return `event ${index}: specversion must be "1.0"`;
-  if (typeof ce.id !== 'string' || ce.id.length === 0 || ce.id.length > 256) return `event ${index}: id must be a string of 1 to 256 characters`;
-  if (typeof ce.source !== 'string' || ce.source.length === 0) return `event ${index}: source is required`;
-  if (ce.datacontenttype !== undefined && !(typeof ce.datacontenttype === 'string' && ce.datacontenttype.startsWith('application/json'))) {
+  if (typeof ce.id !== 'string' || ce.id.length === 0 || ce.id.length > 256)
+    return `event ${index}: id must be a string of 1 to 256 characters`;
+  if (typeof ce.source !== 'string' || ce.source.length === 0)
+    return `event ${index}: source is required`;
+  if (
+    ce.datacontenttype !== undefined &&
+    !(typeof ce.datacontenttype === 'string' && ce.datacontenttype.startsWith('application/json'))
+  ) {
     return `event ${index}: only application/json data is accepted`;
   }
   const row: IncomingRow = { record: ce.data, id: ce.id, source: ce.source.slice(0, 512) };
@@ -75,14 +85,29 @@ function cloudEvent(value: unknown, index: number): IncomingRow | string {
   return row;
 }
 
-export function parseBody(contentType: string | undefined, body: Buffer, maxRows: number): ParseResult {
+export function parseBody(
+  contentType: string | undefined,
+  body: Buffer,
+  maxRows: number,
+): ParseResult {
   const type = mediaType(contentType);
   if (!type || !(ACCEPTED_MEDIA_TYPES as readonly string[]).includes(type)) {
-    return { ok: false, status: 415, code: 'unsupported_media_type', message: `content type must be one of ${ACCEPTED_MEDIA_TYPES.join(', ')}` };
+    return {
+      ok: false,
+      status: 415,
+      code: 'unsupported_media_type',
+      message: `content type must be one of ${ACCEPTED_MEDIA_TYPES.join(', ')}`,
+    };
   }
   const text = body.toString('utf8');
-  if (text.trim().length === 0) return { ok: false, status: 400, code: 'empty_body', message: 'the body is empty' };
-  const tooMany = (n: number): ParseResult => ({ ok: false, status: 413, code: 'too_many_rows', message: `${n} rows exceed the limit of ${maxRows} per request` });
+  if (text.trim().length === 0)
+    return { ok: false, status: 400, code: 'empty_body', message: 'the body is empty' };
+  const tooMany = (n: number): ParseResult => ({
+    ok: false,
+    status: 413,
+    code: 'too_many_rows',
+    message: `${n} rows exceed the limit of ${maxRows} per request`,
+  });
 
   if (type === 'application/x-ndjson' || type === 'application/jsonl') {
     const rows: IncomingRow[] = [];
@@ -92,26 +117,37 @@ export function parseBody(contentType: string | undefined, body: Buffer, maxRows
       if (line.length === 0) continue;
       if (rows.length >= maxRows) return tooMany(lines.filter((l) => l.trim()).length);
       const parsed = parseJson(line, `line ${i + 1}`);
-      if (!parsed.ok) return { ok: false, status: 400, code: 'malformed_json', message: parsed.message };
+      if (!parsed.ok)
+        return { ok: false, status: 400, code: 'malformed_json', message: parsed.message };
       rows.push({ record: parsed.value });
     }
     return { ok: true, rows };
   }
 
   const parsed = parseJson(text, 'the body');
-  if (!parsed.ok) return { ok: false, status: 400, code: 'malformed_json', message: parsed.message };
+  if (!parsed.ok)
+    return { ok: false, status: 400, code: 'malformed_json', message: parsed.message };
   const value: unknown = parsed.value;
   if (type === 'application/cloudevents+json') {
     const row = cloudEvent(value, 0);
-    return typeof row === 'string' ? { ok: false, status: 400, code: 'invalid_cloudevent', message: row } : { ok: true, rows: [row] };
+    return typeof row === 'string'
+      ? { ok: false, status: 400, code: 'invalid_cloudevent', message: row }
+      : { ok: true, rows: [row] };
   }
   if (type === 'application/cloudevents-batch+json') {
-    if (!Array.isArray(value)) return { ok: false, status: 400, code: 'invalid_cloudevent', message: 'a CloudEvents batch is a JSON array' };
+    if (!Array.isArray(value))
+      return {
+        ok: false,
+        status: 400,
+        code: 'invalid_cloudevent',
+        message: 'a CloudEvents batch is a JSON array',
+      };
     if (value.length > maxRows) return tooMany(value.length);
     const rows: IncomingRow[] = [];
     for (let i = 0; i < value.length; i++) {
       const row = cloudEvent(value[i], i);
-      if (typeof row === 'string') return { ok: false, status: 400, code: 'invalid_cloudevent', message: row };
+      if (typeof row === 'string')
+        return { ok: false, status: 400, code: 'invalid_cloudevent', message: row };
       rows.push(row);
     }
     return { ok: true, rows };

@@ -34,22 +34,36 @@ export class RawEventsConsumer implements OnApplicationBootstrap {
           const spec = await this.specs.resolve(dataset);
           if (!spec) {
             for (const event of list) {
-              rejects.push({ event, dataset, reasons: [{ code: 'unknown_dataset', message: `no dataset spec named "${dataset}"` }] });
+              rejects.push({
+                event,
+                dataset,
+                reasons: [
+                  { code: 'unknown_dataset', message: `no dataset spec named "${dataset}"` },
+                ],
+              });
             }
             continue;
           }
-          const rows = list.map((e: { data: RawEvent; attrs: { id: string; traceparent?: string; source: string } }) => ({
-            record: e.data.record,
-            id: e.attrs.id,
-            source: e.attrs.source,
-            ...(e.attrs.traceparent ? { traceparent: e.attrs.traceparent } : {}),
-          }));
+          const rows = list.map(
+            (e: {
+              data: RawEvent;
+              attrs: { id: string; traceparent?: string; source: string };
+            }) => ({
+              record: e.data.record,
+              id: e.attrs.id,
+              source: e.attrs.source,
+              ...(e.attrs.traceparent ? { traceparent: e.attrs.traceparent } : {}),
+            }),
+          );
           const plan = planIngest(spec, rows, 'kafka', this.bus.prefix + 'ingest.raw.v1');
           // Dead letters of the Kafka path carry the original record's coordinates.
           plan.results.forEach((r, i) => {
-            if (r.status === 'rejected') rejects.push({ event: list[i], dataset, reasons: r.reasons! });
+            if (r.status === 'rejected')
+              rejects.push({ event: list[i], dataset, reasons: r.reasons! });
           });
-          outputs.push(...plan.outputs.filter((o) => 'event' in o && o.event === EVENTS.validatedEvent));
+          outputs.push(
+            ...plan.outputs.filter((o) => 'event' in o && o.event === EVENTS.validatedEvent),
+          );
         }
         return { outputs, rejects };
       },

@@ -19,16 +19,32 @@ export class ArtifactsController {
 
   @Post()
   @ApiOperation({ summary: 'Upload an artifact (raw bytes); X-Artifact-Sha256 declares its hash' })
-  @ApiHeader({ name: 'X-Artifact-Sha256', required: true, description: 'sha256 of the body, 64 lower-case hex digits' })
-  async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Headers('x-artifact-sha256') declared: string | undefined) {
+  @ApiHeader({
+    name: 'X-Artifact-Sha256',
+    required: true,
+    description: 'sha256 of the body, 64 lower-case hex digits',
+  })
+  async upload(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('x-artifact-sha256') declared: string | undefined,
+  ) {
     if (!declared || !SHA256_HEX.test(declared)) {
       req.resume();
-      throw new ApiError(400, 'missing_digest', 'X-Artifact-Sha256 must give the sha256 of the body as 64 lower-case hex digits');
+      throw new ApiError(
+        400,
+        'missing_digest',
+        'X-Artifact-Sha256 must give the sha256 of the body as 64 lower-case hex digits',
+      );
     }
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > this.config.ARTIFACT_MAX_BYTES) {
       req.resume();
-      throw new ApiError(413, 'payload_too_large', `the artifact is ${length} bytes; the limit is ${this.config.ARTIFACT_MAX_BYTES}`);
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `the artifact is ${length} bytes; the limit is ${this.config.ARTIFACT_MAX_BYTES}`,
+      );
     }
     const stored = await this.artifacts.put(req, declared, this.config.ARTIFACT_MAX_BYTES);
     res.status(stored.created ? 201 : 200);
@@ -49,7 +65,8 @@ export class ArtifactsController {
 
   private async send(sha256: string, req: Request, res: Response, body: boolean): Promise<void> {
     const blob = await this.artifacts.stat(sha256);
-    if (!blob) throw new ApiError(404, 'not_found', `no artifact with sha256 ${sha256.slice(0, 64)}`);
+    if (!blob)
+      throw new ApiError(404, 'not_found', `no artifact with sha256 ${sha256.slice(0, 64)}`);
     const etag = `"${blob.sha256}"`;
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');

@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import { ALIAS_NAME, ArtifactRef, MODEL_NAME, ModelDecisionEvent, OffsetRange } from '@mlops/contracts';
+import {
+  ALIAS_NAME,
+  ArtifactRef,
+  MODEL_NAME,
+  ModelDecisionEvent,
+  OffsetRange,
+} from '@mlops/contracts';
 
 const tags = z.record(z.string().min(1).max(250), z.string().max(5000));
 
 export const CreateModelBody = z.object({
-  name: z.string().regex(MODEL_NAME, 'a model name is letters, digits, ".", "_" or "-" (128 at most)'),
+  name: z
+    .string()
+    .regex(MODEL_NAME, 'a model name is letters, digits, ".", "_" or "-" (128 at most)'),
   description: z.string().max(5000).optional(),
   tags: tags.optional(),
 });
@@ -38,11 +46,15 @@ export const SetAliasBody = z.object({
   reason: z.string().min(1).max(2000).default('set through the API'),
 });
 
-export const DeleteAliasBody = z.object({ reason: z.string().min(1).max(2000).default('deleted through the API') }).default({ reason: 'deleted through the API' });
+export const DeleteAliasBody = z
+  .object({ reason: z.string().min(1).max(2000).default('deleted through the API') })
+  .default({ reason: 'deleted through the API' });
 
 export const DecisionBody = ModelDecisionEvent.omit({ model: true, decidedBy: true });
 
 export const TagBody = z.object({ value: z.string().max(5000) });
 
-export const aliasParam = z.string().regex(ALIAS_NAME, 'an alias is lower case letters, digits, _ or -');
+export const aliasParam = z
+  .string()
+  .regex(ALIAS_NAME, 'an alias is lower case letters, digits, _ or -');
 export const versionParam = z.coerce.number().int().positive();

@@ -1,10 +1,24 @@
-import type { AliasChange, AliasHistoryEntry, DatasetSpecRecord, ModelVersion, RegisteredModel } from '../store/registry-store';
+import type {
+  AliasChange,
+  AliasHistoryEntry,
+  DatasetSpecRecord,
+  ModelVersion,
+  RegisteredModel,
+} from '../store/registry-store';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The `/v1` JSON of a registered model. */
 export function presentModel(m: RegisteredModel, aliases: Record<string, number>) {
-  return { name: m.name, description: m.description, tags: m.tags, latestVersion: m.latestVersion, aliases, createdAt: iso(m.createdAt), updatedAt: iso(m.updatedAt) };
+  return {
+    name: m.name,
+    description: m.description,
+    tags: m.tags,
+    latestVersion: m.latestVersion,
+    aliases,
+    createdAt: iso(m.createdAt),
+    updatedAt: iso(m.updatedAt),
+  };
 }
 
 export function presentVersion(v: ModelVersion, aliases: Record<string, number> = {}) {
@@ -41,9 +55,22 @@ export function presentAliasChange(c: AliasChange) {
 }
 
 export function presentHistory(h: AliasHistoryEntry) {
-  return { alias: h.alias, from: h.fromVersion, to: h.toVersion, at: iso(h.at), actor: h.actor, reason: h.reason };
+  return {
+    alias: h.alias,
+    from: h.fromVersion,
+    to: h.toVersion,
+    at: iso(h.at),
+    actor: h.actor,
+    reason: h.reason,
+  };
 }
 
 export function presentSpec(s: DatasetSpecRecord) {
-  return { name: s.name, version: s.version, createdAt: iso(s.createdAt), createdBy: s.createdBy, spec: s.spec };
+  return {
+    name: s.name,
+    version: s.version,
+    createdAt: iso(s.createdAt),
+    createdBy: s.createdBy,
+    spec: s.spec,
+  };
 }

@@ -13,8 +13,12 @@ export class SpecsController {
   constructor(private readonly registry: RegistryService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register the next version of a dataset spec; published on pipeline.specs.v1' })
-  @ApiBody({ schema: z.toJSONSchema(DatasetSpec, { io: 'input', unrepresentable: 'any' }) as object })
+  @ApiOperation({
+    summary: 'Register the next version of a dataset spec; published on pipeline.specs.v1',
+  })
+  @ApiBody({
+    schema: z.toJSONSchema(DatasetSpec, { io: 'input', unrepresentable: 'any' }) as object,
+  })
   async create(@Body() body: unknown, @Principal() who: AuthPrincipal) {
     const input = z.object({ name: z.string() }).passthrough().parse(body);
     const { version: _ignored, ...spec } = input as { version?: unknown; name: string };

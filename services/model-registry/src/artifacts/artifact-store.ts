@@ -35,7 +35,11 @@ export interface ArtifactStore {
    * Streams bytes in, hashing and counting them; keeps them only when the size is within
    * `maxBytes` and the hash equals `declaredSha256`. Nothing is left behind otherwise.
    */
-  put(body: Readable, declaredSha256: string, maxBytes: number): Promise<StoredBlob & { created: boolean }>;
+  put(
+    body: Readable,
+    declaredSha256: string,
+    maxBytes: number,
+  ): Promise<StoredBlob & { created: boolean }>;
   stat(sha256: string): Promise<StoredBlob | undefined>;
   open(sha256: string, range?: { start: number; end: number }): Readable;
 }
@@ -58,7 +62,11 @@ export class FileArtifactStore implements ArtifactStore {
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
   }
 
-  async put(body: Readable, declaredSha256: string, maxBytes: number): Promise<StoredBlob & { created: boolean }> {
+  async put(
+    body: Readable,
+    declaredSha256: string,
+    maxBytes: number,
+  ): Promise<StoredBlob & { created: boolean }> {
     const tmp = path.join(this.root, 'tmp', `${randomUUID()}.part`);
     const hash = createHash('sha256');
     let size = 0;

@@ -4,7 +4,13 @@ import { LOGGER } from '@mlops/observability';
 import type { ModelDecisionEvent } from '@mlops/contracts';
 import { REGISTRY_STORE } from '../config';
 import { OutboxRelay } from '../outbox/outbox-relay';
-import { InvalidError, NotFoundError, type Actor, type AliasChange, type RegistryStore } from '../store/registry-store';
+import {
+  InvalidError,
+  NotFoundError,
+  type Actor,
+  type AliasChange,
+  type RegistryStore,
+} from '../store/registry-store';
 
 export const PRODUCTION = 'production';
 export const CANARY = 'canary';
@@ -27,13 +33,26 @@ export class RegistryService {
     this.relay.notify();
   }
 
-  async setAlias(model: string, alias: string, version: number, actor: Actor, reason: string, idempotencyKey?: string): Promise<AliasChange> {
+  async setAlias(
+    model: string,
+    alias: string,
+    version: number,
+    actor: Actor,
+    reason: string,
+    idempotencyKey?: string,
+  ): Promise<AliasChange> {
     const change = await this.store.setAlias(model, alias, version, actor, reason, idempotencyKey);
     if (change.sequence > 0) this.published();
     return change;
   }
 
-  async deleteAlias(model: string, alias: string, actor: Actor, reason: string, idempotencyKey?: string): Promise<AliasChange> {
+  async deleteAlias(
+    model: string,
+    alias: string,
+    actor: Actor,
+    reason: string,
+    idempotencyKey?: string,
+  ): Promise<AliasChange> {
     const change = await this.store.deleteAlias(model, alias, actor, reason, idempotencyKey);
     if (change.sequence > 0) this.published();
     return change;
@@ -46,10 +65,16 @@ export class RegistryService {
   async rollbackTarget(model: string, alias: string): Promise<number> {
     const aliases = await this.store.getAliases(model);
     const current = aliases[alias];
-    if (current === undefined) throw new InvalidError(`model ${model} has no alias ${alias} to roll back`);
+    if (current === undefined)
+      throw new InvalidError(`model ${model} has no alias ${alias} to roll back`);
     const history = await this.store.aliasHistory(model, alias, 1000);
     for (const entry of history) {
-      if (entry.toVersion !== current || entry.fromVersion === null || entry.fromVersion === current) continue;
+      if (
+        entry.toVersion !== current ||
+        entry.fromVersion === null ||
+        entry.fromVersion === current
+      )
+        continue;
       try {
         await this.store.getVersion(model, entry.fromVersion);
         return entry.fromVersion;
@@ -64,12 +89,24 @@ export class RegistryService {
    * Applies a decision from `models.decisions.v1` (or the REST equivalents). The event id
    * makes it idempotent: a redelivered decision changes nothing the second time.
    */
-  async decide(decision: ModelDecisionEvent, actor: Actor, idempotencyKey?: string): Promise<AliasChange> {
+  async decide(
+    decision: ModelDecisionEvent,
+    actor: Actor,
+    idempotencyKey?: string,
+  ): Promise<AliasChange> {
     const { model, reason } = decision;
     switch (decision.action) {
       case 'set_alias': {
-        if (!decision.alias || decision.version === undefined) throw new InvalidError('set_alias needs alias and version');
-        return this.setAlias(model, decision.alias, decision.version, actor, reason, idempotencyKey);
+        if (!decision.alias || decision.version === undefined)
+          throw new InvalidError('set_alias needs alias and version');
+        return this.setAlias(
+          model,
+          decision.alias,
+          decision.version,
+          actor,
+          reason,
+          idempotencyKey,
+        );
       }
       case 'delete_alias': {
         if (!decision.alias) throw new InvalidError('delete_alias needs alias');
@@ -81,7 +118,8 @@ export class RegistryService {
         if (version === undefined) {
           const from = decision.alias ?? CANARY;
           version = (await this.store.getAliases(model))[from];
-          if (version === undefined) throw new InvalidError(`model ${model} has no alias ${from} to promote`);
+          if (version === undefined)
+            throw new InvalidError(`model ${model} has no alias ${from} to promote`);
         }
         return this.setAlias(model, PRODUCTION, version, actor, reason, idempotencyKey);
       }

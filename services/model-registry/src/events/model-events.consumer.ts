@@ -1,6 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Bus, PermanentError, type BusEvent } from '@mlops/bus';
-import { EVENTS, type ArtifactRef, type ModelCompressedEvent, type ModelTrainedEvent } from '@mlops/contracts';
+import {
+  EVENTS,
+  type ArtifactRef,
+  type ModelCompressedEvent,
+  type ModelTrainedEvent,
+} from '@mlops/contracts';
 import { sha256OfUri, type ArtifactStore } from '../artifacts/artifact-store';
 import { ARTIFACT_STORE } from '../config';
 import { RegistryService } from '../domain/registry.service';
@@ -24,8 +29,26 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
       for (const e of events) await this.register(e);
     };
     await Promise.all([
-      this.bus.subscribe({ name: 'models-trained', groupId: 'model-registry.trained', event: EVENTS.modelTrained, delivery: 'at-least-once', deadLetter: 'dlq', handler: versions }).start(),
-      this.bus.subscribe({ name: 'models-compressed', groupId: 'model-registry.compressed', event: EVENTS.modelCompressed, delivery: 'at-least-once', deadLetter: 'dlq', handler: versions }).start(),
+      this.bus
+        .subscribe({
+          name: 'models-trained',
+          groupId: 'model-registry.trained',
+          event: EVENTS.modelTrained,
+          delivery: 'at-least-once',
+          deadLetter: 'dlq',
+          handler: versions,
+        })
+        .start(),
+      this.bus
+        .subscribe({
+          name: 'models-compressed',
+          groupId: 'model-registry.compressed',
+          event: EVENTS.modelCompressed,
+          delivery: 'at-least-once',
+          deadLetter: 'dlq',
+          handler: versions,
+        })
+        .start(),
       this.bus
         .subscribe({
           name: 'models-decisions',
@@ -38,7 +61,8 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
               try {
                 await this.registry.decide(e.data, { subject: e.data.decidedBy }, e.attrs.id);
               } catch (err) {
-                if (err instanceof InvalidError || err instanceof NotFoundError) throw new PermanentError('decision_rejected', err.message);
+                if (err instanceof InvalidError || err instanceof NotFoundError)
+                  throw new PermanentError('decision_rejected', err.message);
                 throw err;
               }
             }
@@ -51,11 +75,23 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
   /** The artifact must be one the registry holds, with the size and hash the event claims. */
   private async checkArtifact(artifact: ArtifactRef): Promise<void> {
     const sha = sha256OfUri(artifact.uri);
-    if (!sha) throw new PermanentError('artifact_not_in_registry', `artifact ${artifact.uri} is not stored by the registry (upload it to /v1/artifacts first)`);
-    if (sha !== artifact.sha256) throw new PermanentError('artifact_mismatch', `the uri names sha256 ${sha} but the event says ${artifact.sha256}`);
+    if (!sha)
+      throw new PermanentError(
+        'artifact_not_in_registry',
+        `artifact ${artifact.uri} is not stored by the registry (upload it to /v1/artifacts first)`,
+      );
+    if (sha !== artifact.sha256)
+      throw new PermanentError(
+        'artifact_mismatch',
+        `the uri names sha256 ${sha} but the event says ${artifact.sha256}`,
+      );
     const blob = await this.artifacts.stat(sha);
     if (!blob) throw new PermanentError('artifact_missing', `no artifact with sha256 ${sha}`);
-    if (blob.size !== artifact.size) throw new PermanentError('artifact_mismatch', `artifact ${sha} has ${blob.size} bytes, the event says ${artifact.size}`);
+    if (blob.size !== artifact.size)
+      throw new PermanentError(
+        'artifact_mismatch',
+        `artifact ${sha} has ${blob.size} bytes, the event says ${artifact.size}`,
+      );
   }
 
   private async register(e: BusEvent<ModelTrainedEvent | ModelCompressedEvent>): Promise<void> {
@@ -68,7 +104,9 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
       status: 'READY',
       params: d.params,
       metrics: d.metrics,
-      tags: compressed ? { ...d.tags, 'mlops.gate': compressed.gate.passed ? 'passed' : 'failed' } : d.tags,
+      tags: compressed
+        ? { ...d.tags, 'mlops.gate': compressed.gate.passed ? 'passed' : 'failed' }
+        : d.tags,
       artifact: d.artifact,
       parentVersion: compressed?.parentVersion ?? null,
       variant: compressed?.variant ?? null,
@@ -81,10 +119,13 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
       createModelIfMissing: true,
     };
     try {
-      const { created } = await this.registry.store.createVersion(input, { subject: e.attrs.source });
+      const { created } = await this.registry.store.createVersion(input, {
+        subject: e.attrs.source,
+      });
       if (created) this.registry.published();
     } catch (err) {
-      if (err instanceof InvalidError || err instanceof NotFoundError) throw new PermanentError('version_rejected', err.message);
+      if (err instanceof InvalidError || err instanceof NotFoundError)
+        throw new PermanentError('version_rejected', err.message);
       throw err;
     }
   }

@@ -21,21 +21,31 @@ export function parseFilter(filter: string | undefined): FilterClause[] {
   const str = /^(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(-?\d+))\s*/;
   for (;;) {
     const a = attr.exec(rest);
-    if (!a) throw new InvalidError(`Invalid filter '${filter}': expected an attribute at '${rest.slice(0, 30)}'`);
+    if (!a)
+      throw new InvalidError(
+        `Invalid filter '${filter}': expected an attribute at '${rest.slice(0, 30)}'`,
+      );
     rest = rest.slice(a[0].length);
     const o = op.exec(rest);
-    if (!o) throw new InvalidError(`Invalid filter '${filter}': expected =, !=, LIKE, ILIKE or IN after ${a[1]}`);
+    if (!o)
+      throw new InvalidError(
+        `Invalid filter '${filter}': expected =, !=, LIKE, ILIKE or IN after ${a[1]}`,
+      );
     rest = rest.slice(o[0].length);
     const operator = o[1].toUpperCase() as FilterClause['op'];
     const values: string[] = [];
     const readValue = () => {
       const s = str.exec(rest);
-      if (!s) throw new InvalidError(`Invalid filter '${filter}': expected a quoted value at '${rest.slice(0, 30)}'`);
+      if (!s)
+        throw new InvalidError(
+          `Invalid filter '${filter}': expected a quoted value at '${rest.slice(0, 30)}'`,
+        );
       rest = rest.slice(s[0].length);
       values.push((s[1] ?? s[2] ?? s[3]).replace(/\\(.)/g, '$1'));
     };
     if (operator === 'IN') {
-      if (!rest.startsWith('(')) throw new InvalidError(`Invalid filter '${filter}': IN needs a parenthesised list`);
+      if (!rest.startsWith('('))
+        throw new InvalidError(`Invalid filter '${filter}': IN needs a parenthesised list`);
       rest = rest.slice(1).trimStart();
       for (;;) {
         readValue();
@@ -56,14 +66,20 @@ export function parseFilter(filter: string | undefined): FilterClause[] {
     clauses.push({ attribute, op: operator, values });
     if (rest === '') return clauses;
     const and = /^AND\s+/i.exec(rest);
-    if (!and) throw new InvalidError(`Invalid filter '${filter}': only AND joins clauses (at '${rest.slice(0, 30)}')`);
+    if (!and)
+      throw new InvalidError(
+        `Invalid filter '${filter}': only AND joins clauses (at '${rest.slice(0, 30)}')`,
+      );
     rest = rest.slice(and[0].length);
   }
 }
 
 /** SQL LIKE semantics (`%`, `_`) as a RegExp, for checks made in code. */
 export function likeToRegExp(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
 }
 
@@ -73,11 +89,17 @@ export interface OrderBy<F extends string> {
 }
 
 /** `["name ASC", "last_updated_timestamp DESC"]` → fields of ours. */
-export function parseOrderBy<F extends string>(orderBy: string[] | undefined, fields: Record<string, F>): OrderBy<F>[] {
+export function parseOrderBy<F extends string>(
+  orderBy: string[] | undefined,
+  fields: Record<string, F>,
+): OrderBy<F>[] {
   return (orderBy ?? []).map((clause) => {
     const m = /^\s*([a-z_]+)\s*(ASC|DESC)?\s*$/i.exec(clause);
     const field = m ? fields[m[1].toLowerCase()] : undefined;
-    if (!m || !field) throw new InvalidError(`Invalid order_by clause '${clause}'; allowed fields: ${Object.keys(fields).join(', ')}`);
+    if (!m || !field)
+      throw new InvalidError(
+        `Invalid order_by clause '${clause}'; allowed fields: ${Object.keys(fields).join(', ')}`,
+      );
     return { field, direction: (m[2] ?? 'ASC').toLowerCase() as 'asc' | 'desc' };
   });
 }

@@ -1,11 +1,27 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Principal, ReadOnly, type AuthPrincipal } from '@mlops/auth';
 import { sha256OfUri, type ArtifactStore } from '../artifacts/artifact-store';
 import { ARTIFACT_STORE } from '../config';
 import { RegistryService } from '../domain/registry.service';
-import { InvalidError, type ModelQuery, type ModelVersion, type RegisteredModel, type VersionQuery } from '../store/registry-store';
+import {
+  InvalidError,
+  type ModelQuery,
+  type ModelVersion,
+  type RegisteredModel,
+  type VersionQuery,
+} from '../store/registry-store';
 import { parseFilter, parseOrderBy } from './filter';
 
 /**
@@ -15,11 +31,14 @@ import { parseFilter, parseOrderBy } from './filter';
  * version here is in stage "None" and aliases replace them.
  */
 const str = z.string();
-const name = z.string().min(1, 'Missing value for required parameter \'name\'');
+const name = z.string().min(1, "Missing value for required parameter 'name'");
 const version = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) {
-    ctx.addIssue({ code: 'custom', message: `Parameter 'version' must be an integer, got '${String(v)}'` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `Parameter 'version' must be an integer, got '${String(v)}'`,
+    });
     return z.NEVER;
   }
   return n;
@@ -35,7 +54,10 @@ const maxResults = z
   .pipe(z.number().int().positive().max(200_000, 'max_results must be at most 200000'))
   .transform((n) => Math.min(n, 1000));
 /** GET sends order_by once per value (order_by=a&order_by=b) or not at all. */
-const orderBy = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v])).optional();
+const orderBy = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+  .optional();
 
 function tagsToList(tags: Record<string, string>) {
   return Object.entries(tags)
@@ -44,12 +66,18 @@ function tagsToList(tags: Record<string, string>) {
 }
 
 function visibleTags(tags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(tags).filter(([k]) => !k.startsWith('mlflow.internal.')));
+  return Object.fromEntries(
+    Object.entries(tags).filter(([k]) => !k.startsWith('mlflow.internal.')),
+  );
 }
 
 /** Fields left out when empty, as MLflow's proto serialisation does. */
 function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== '' && v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(o).filter(
+      ([, v]) => v !== '' && v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0),
+    ),
+  ) as Partial<T>;
 }
 
 export function mlflowVersion(v: ModelVersion, aliases: Record<string, number>) {
@@ -73,7 +101,11 @@ export function mlflowVersion(v: ModelVersion, aliases: Record<string, number>) 
   });
 }
 
-export function mlflowModel(m: RegisteredModel, aliases: Record<string, number>, latest: ModelVersion | undefined) {
+export function mlflowModel(
+  m: RegisteredModel,
+  aliases: Record<string, number>,
+  latest: ModelVersion | undefined,
+) {
   return compact({
     name: m.name,
     creation_timestamp: m.createdAt,
@@ -100,7 +132,11 @@ export class MlflowController {
   }
 
   private async latestOf(model: string): Promise<ModelVersion | undefined> {
-    const page = await this.store.searchVersions({ model, maxResults: 1, orderBy: [{ field: 'version', direction: 'desc' }] });
+    const page = await this.store.searchVersions({
+      model,
+      maxResults: 1,
+      orderBy: [{ field: 'version', direction: 'desc' }],
+    });
     return page.items[0];
   }
 
@@ -114,7 +150,14 @@ export class MlflowController {
   @HttpCode(200)
   async createModel(@Body() body: unknown, @Principal() who: AuthPrincipal) {
     const b = z.object({ name, tags: tagList, description: str.optional() }).parse(body);
-    const m = await this.store.createModel({ name: b.name, description: b.description ?? '', tags: Object.fromEntries(b.tags.map((t) => [t.key, t.value])) }, { subject: who.subject });
+    const m = await this.store.createModel(
+      {
+        name: b.name,
+        description: b.description ?? '',
+        tags: Object.fromEntries(b.tags.map((t) => [t.key, t.value])),
+      },
+      { subject: who.subject },
+    );
     return { registered_model: await this.model(m) };
   }
 
@@ -135,7 +178,14 @@ export class MlflowController {
   @Patch('registered-models/update')
   async updateModel(@Body() body: unknown, @Principal() who: AuthPrincipal) {
     const b = z.object({ name, description: str.optional() }).parse(body);
-    const m = b.description === undefined ? await this.store.getModel(b.name) : await this.store.updateModel(b.name, { description: b.description }, { subject: who.subject });
+    const m =
+      b.description === undefined
+        ? await this.store.getModel(b.name)
+        : await this.store.updateModel(
+            b.name,
+            { description: b.description },
+            { subject: who.subject },
+          );
     return { registered_model: await this.model(m) };
   }
 
@@ -149,8 +199,24 @@ export class MlflowController {
 
   @Get('registered-models/search')
   async searchModels(@Query() query: unknown) {
-    const q = z.object({ filter: str.optional(), max_results: maxResults.default(100), order_by: orderBy, page_token: str.optional() }).parse(query);
-    const search: ModelQuery = { maxResults: q.max_results, pageToken: q.page_token ?? null, orderBy: parseOrderBy(q.order_by, { name: 'name', creation_timestamp: 'createdAt', last_updated_timestamp: 'updatedAt', timestamp: 'updatedAt' }) };
+    const q = z
+      .object({
+        filter: str.optional(),
+        max_results: maxResults.default(100),
+        order_by: orderBy,
+        page_token: str.optional(),
+      })
+      .parse(query);
+    const search: ModelQuery = {
+      maxResults: q.max_results,
+      pageToken: q.page_token ?? null,
+      orderBy: parseOrderBy(q.order_by, {
+        name: 'name',
+        creation_timestamp: 'createdAt',
+        last_updated_timestamp: 'updatedAt',
+        timestamp: 'updatedAt',
+      }),
+    };
     // MLflow's client adds `tag.mlflow.prompt.is_prompt != 'true'` to leave prompts out; a tag
     // inequality is applied to the page the store returns.
     const tagNot: [string, string][] = [];
@@ -162,12 +228,19 @@ export class MlflowController {
       if (c.attribute === 'name' && c.op === '=') search.name = c.values[0];
       else if (c.attribute === 'name' && c.op === 'LIKE') search.nameLike = c.values[0];
       else if (c.attribute === 'name' && c.op === 'ILIKE') search.nameILike = c.values[0];
-      else if (c.attribute.startsWith('tags.') && c.op === '=') search.tags = { ...search.tags, [c.attribute.slice(5)]: c.values[0] };
-      else throw new InvalidError(`Invalid filter: '${c.attribute} ${c.op}' is not supported for registered models (name =/LIKE/ILIKE, tags.<key> =)`);
+      else if (c.attribute.startsWith('tags.') && c.op === '=')
+        search.tags = { ...search.tags, [c.attribute.slice(5)]: c.values[0] };
+      else
+        throw new InvalidError(
+          `Invalid filter: '${c.attribute} ${c.op}' is not supported for registered models (name =/LIKE/ILIKE, tags.<key> =)`,
+        );
     }
     const page = await this.store.searchModels(search);
     const items = page.items.filter((m) => tagNot.every(([k, v]) => m.tags[k] !== v));
-    return compact({ registered_models: await Promise.all(items.map((m) => this.model(m))), next_page_token: page.nextPageToken ?? '' });
+    return compact({
+      registered_models: await Promise.all(items.map((m) => this.model(m))),
+      next_page_token: page.nextPageToken ?? '',
+    });
   }
 
   @Post('registered-models/get-latest-versions')
@@ -183,13 +256,18 @@ export class MlflowController {
   }
 
   private async latestVersions(input: unknown) {
-    const b = z.object({ name, stages: z.union([z.string(), z.array(z.string())]).optional() }).parse(input);
+    const b = z
+      .object({ name, stages: z.union([z.string(), z.array(z.string())]).optional() })
+      .parse(input);
     const stages = b.stages === undefined ? [] : Array.isArray(b.stages) ? b.stages : [b.stages];
     await this.store.getModel(b.name);
     const latest = await this.latestOf(b.name);
     // Every version is in stage None: it is the answer when None (or no stage) is asked for.
     const wanted = stages.length === 0 || stages.some((s) => s.toLowerCase() === 'none');
-    return { model_versions: latest && wanted ? [mlflowVersion(latest, await this.store.getAliases(b.name))] : [] };
+    return {
+      model_versions:
+        latest && wanted ? [mlflowVersion(latest, await this.store.getAliases(b.name))] : [],
+    };
   }
 
   @Post('registered-models/set-tag')
@@ -211,15 +289,32 @@ export class MlflowController {
   @HttpCode(200)
   async setAlias(@Body() body: unknown, @Principal() who: AuthPrincipal) {
     const b = z.object({ name, alias: str.min(1), version }).parse(body);
-    await this.registry.setAlias(b.name, b.alias, b.version, { subject: who.subject }, 'set through the MLflow API');
+    await this.registry.setAlias(
+      b.name,
+      b.alias,
+      b.version,
+      { subject: who.subject },
+      'set through the MLflow API',
+    );
     return {};
   }
 
   @Delete('registered-models/alias')
-  async deleteAlias(@Body() body: unknown, @Query() query: unknown, @Principal() who: AuthPrincipal) {
+  async deleteAlias(
+    @Body() body: unknown,
+    @Query() query: unknown,
+    @Principal() who: AuthPrincipal,
+  ) {
     // MLflow's client sends DELETE parameters in the body; curl users often use the query.
-    const b = z.object({ name, alias: str.min(1) }).parse({ ...(query as object), ...(body as object) });
-    await this.registry.deleteAlias(b.name, b.alias, { subject: who.subject }, 'deleted through the MLflow API');
+    const b = z
+      .object({ name, alias: str.min(1) })
+      .parse({ ...(query as object), ...(body as object) });
+    await this.registry.deleteAlias(
+      b.name,
+      b.alias,
+      { subject: who.subject },
+      'deleted through the MLflow API',
+    );
     return {};
   }
 
@@ -240,7 +335,16 @@ export class MlflowController {
   @Post('model-versions/create')
   @HttpCode(200)
   async createVersion(@Body() body: unknown, @Principal() who: AuthPrincipal) {
-    const b = z.object({ name, source: str.min(1, "Missing value for required parameter 'source'"), run_id: str.optional(), tags: tagList, run_link: str.optional(), description: str.optional() }).parse(body);
+    const b = z
+      .object({
+        name,
+        source: str.min(1, "Missing value for required parameter 'source'"),
+        run_id: str.optional(),
+        tags: tagList,
+        run_link: str.optional(),
+        description: str.optional(),
+      })
+      .parse(body);
     const tags = Object.fromEntries(b.tags.map((t) => [t.key, t.value]));
     const sha = sha256OfUri(b.source);
     const blob = sha ? await this.artifacts.stat(sha) : undefined;
@@ -253,7 +357,9 @@ export class MlflowController {
         status: 'READY',
         tags,
         runId: b.run_id ?? null,
-        artifact: blob ? { uri: b.source, sha256: blob.sha256, size: blob.size, format: 'other' } : null,
+        artifact: blob
+          ? { uri: b.source, sha256: blob.sha256, size: blob.size, format: 'other' }
+          : null,
       },
       { subject: who.subject },
     );
@@ -264,13 +370,26 @@ export class MlflowController {
   @Get('model-versions/get')
   async getVersion(@Query() query: unknown) {
     const q = z.object({ name, version }).parse(query);
-    return { model_version: mlflowVersion(await this.store.getVersion(q.name, q.version), await this.store.getAliases(q.name)) };
+    return {
+      model_version: mlflowVersion(
+        await this.store.getVersion(q.name, q.version),
+        await this.store.getAliases(q.name),
+      ),
+    };
   }
 
   @Patch('model-versions/update')
   async updateVersion(@Body() body: unknown, @Principal() who: AuthPrincipal) {
     const b = z.object({ name, version, description: str.optional() }).parse(body);
-    const v = b.description === undefined ? await this.store.getVersion(b.name, b.version) : await this.store.updateVersion(b.name, b.version, { description: b.description }, { subject: who.subject });
+    const v =
+      b.description === undefined
+        ? await this.store.getVersion(b.name, b.version)
+        : await this.store.updateVersion(
+            b.name,
+            b.version,
+            { description: b.description },
+            { subject: who.subject },
+          );
     return { model_version: mlflowVersion(v, await this.store.getAliases(b.name)) };
   }
 
@@ -284,19 +403,37 @@ export class MlflowController {
 
   @Get('model-versions/search')
   async searchVersions(@Query() query: unknown) {
-    const q = z.object({ filter: str.optional(), max_results: maxResults.default(1000), order_by: orderBy, page_token: str.optional() }).parse(query);
+    const q = z
+      .object({
+        filter: str.optional(),
+        max_results: maxResults.default(1000),
+        order_by: orderBy,
+        page_token: str.optional(),
+      })
+      .parse(query);
     const search: VersionQuery = {
       maxResults: q.max_results,
       pageToken: q.page_token ?? null,
-      orderBy: parseOrderBy(q.order_by, { name: 'name', version_number: 'version', creation_timestamp: 'createdAt', last_updated_timestamp: 'updatedAt', timestamp: 'updatedAt' }),
+      orderBy: parseOrderBy(q.order_by, {
+        name: 'name',
+        version_number: 'version',
+        creation_timestamp: 'createdAt',
+        last_updated_timestamp: 'updatedAt',
+        timestamp: 'updatedAt',
+      }),
     };
     for (const c of parseFilter(q.filter)) {
       if (c.attribute === 'name' && c.op === '=') search.model = c.values[0];
       else if (c.attribute === 'name' && c.op === 'LIKE') search.nameLike = c.values[0];
       else if (c.attribute === 'run_id' && c.op === '=') search.runId = c.values[0];
-      else if (c.attribute === 'version_number' && (c.op === '=' || c.op === 'IN')) search.versions = c.values.map(Number);
-      else if (c.attribute.startsWith('tags.') && c.op === '=') search.tags = { ...search.tags, [c.attribute.slice(5)]: c.values[0] };
-      else throw new InvalidError(`Invalid filter: '${c.attribute} ${c.op}' is not supported for model versions (name =/LIKE, run_id =, version_number =/IN, tags.<key> =)`);
+      else if (c.attribute === 'version_number' && (c.op === '=' || c.op === 'IN'))
+        search.versions = c.values.map(Number);
+      else if (c.attribute.startsWith('tags.') && c.op === '=')
+        search.tags = { ...search.tags, [c.attribute.slice(5)]: c.values[0] };
+      else
+        throw new InvalidError(
+          `Invalid filter: '${c.attribute} ${c.op}' is not supported for model versions (name =/LIKE, run_id =, version_number =/IN, tags.<key> =)`,
+        );
     }
     const page = await this.store.searchVersions(search);
     const aliasCache = new Map<string, Record<string, number>>();

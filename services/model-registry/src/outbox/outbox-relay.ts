@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readTail, type Bus, type OutgoingEvent } from '@mlops/bus';
-import { EVENTS, headerString, topicName, type EventDefinition, type TopicKey } from '@mlops/contracts';
+import {
+  EVENTS,
+  headerString,
+  topicName,
+  type EventDefinition,
+  type TopicKey,
+} from '@mlops/contracts';
 import type { OutboxRecord, RegistryStore } from '../store/registry-store';
 
 /** Header that carries a record's outbox sequence, so a restarted relay knows how far it got. */
@@ -36,12 +42,24 @@ export class OutboxRelay {
     registry: Registry,
     private readonly options: { pollMs: number; batchSize: number },
   ) {
-    this.published = new Counter({ name: 'registry_outbox_published_total', help: 'Outbox records published.', labelNames: ['topic'], registers: [registry] });
-    this.pending = new Gauge({ name: 'registry_outbox_pending', help: 'Outbox records waiting to be published.', registers: [registry] });
+    this.published = new Counter({
+      name: 'registry_outbox_published_total',
+      help: 'Outbox records published.',
+      labelNames: ['topic'],
+      registers: [registry],
+    });
+    this.pending = new Gauge({
+      name: 'registry_outbox_pending',
+      help: 'Outbox records waiting to be published.',
+      registers: [registry],
+    });
   }
 
   get healthy(): { ok: boolean; lastError?: string } {
-    return { ok: this.running && this.lastError === undefined, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return {
+      ok: this.running && this.lastError === undefined,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
 
   async start(): Promise<void> {
@@ -110,13 +128,23 @@ export class OutboxRelay {
 
   private toEvent(record: OutboxRecord): OutgoingEvent {
     const event = EVENT_OF[record.topic];
-    if (!event) throw new Error(`outbox record ${record.id} is for ${record.topic}, which the relay does not publish`);
-    const data = record.topic === 'modelsLifecycle' ? { ...(record.payload as object), sequence: record.id } : record.payload;
+    if (!event)
+      throw new Error(
+        `outbox record ${record.id} is for ${record.topic}, which the relay does not publish`,
+      );
+    const data =
+      record.topic === 'modelsLifecycle'
+        ? { ...(record.payload as object), sequence: record.id }
+        : record.payload;
     return {
       event,
       key: record.key,
       data: data,
-      attrs: { id: record.eventId, subject: record.key, time: new Date(record.createdAt).toISOString() },
+      attrs: {
+        id: record.eventId,
+        subject: record.key,
+        time: new Date(record.createdAt).toISOString(),
+      },
       headers: { [OUTBOX_SEQ_HEADER]: String(record.id) },
     };
   }
