@@ -24,6 +24,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // Tiers run one after the other: unit, then broker, then e2e.
+          sequence: { groupOrder: 0 },
           include: ['libs/**/*.spec.ts', 'services/**/*.spec.ts'],
           exclude: ['**/*.broker.spec.ts', '**/node_modules/**'],
         },
@@ -32,6 +34,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'broker',
+          sequence: { groupOrder: 1 },
           include: [
             'libs/**/*.broker.spec.ts',
             'services/**/*.broker.spec.ts',
@@ -45,6 +48,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 2 },
           include: ['test/**/*.e2e.spec.ts'],
           // Each file starts service processes; one at a time keeps them from starving.
           fileParallelism: false,

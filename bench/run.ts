@@ -13,6 +13,7 @@ interface BenchmarkModule {
  */
 const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   bus: () => import('./bus.js'),
+  registry: () => import('./registry.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
