@@ -365,4 +365,58 @@ describe('libs/bus on the real broker', () => {
     expect(producer.pending).toBe(0);
     await producer.disconnect();
   });
+
+  it('fence() aborts a transaction a crashed owner left open, so a read_committed read back sees what committed after it', async () => {
+    const bus = await newBus('fence');
+    await bus.ensureTopics(['dataQualityDedupe']);
+    const changelog = t.topic('dataQualityDedupe');
+    const entry = (id: string) =>
+      cloudEventMessage(
+        EVENTS.dedupeEntry.type,
+        `cards:${id}`,
+        { dataset: 'cards', eventId: id, seenAt: new Date().toISOString() },
+        `d-${id}`,
+      );
+    const sub = bus.subscribe({
+      name: 'fenced',
+      groupId: 'fenced',
+      event: EVENTS.validatedEvent,
+      delivery: 'exactly-once',
+      handler: async () => ({}),
+    });
+    // The crashed owner of input partition 0: its transaction stays open.
+    const zombie = t.kafka.producer({
+      transactionalId: `${t.prefix}fenced.${t.topic('eventsValidated')}.0`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await zombie.connect();
+    const open = await zombie.transaction();
+    await open.send({ topic: changelog, messages: [{ ...entry('open'), partition: 0 }] });
+    // Another partition's transaction commits after it, on the same changelog partition.
+    const other = t.kafka.producer({
+      transactionalId: `${t.prefix}fenced-other`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await other.connect();
+    const committed = await other.transaction();
+    await committed.send({ topic: changelog, messages: [{ ...entry('after'), partition: 0 }] });
+    await committed.commit();
+    await other.disconnect();
+
+    const before = bus.table({ name: 'before-fence', event: EVENTS.dedupeEntry });
+    await before.start();
+    // The open transaction hides the committed record behind it.
+    expect(before.get('cards:after')).toBeUndefined();
+    await before.stop();
+
+    await sub.fence();
+    const after = bus.table({ name: 'after-fence', event: EVENTS.dedupeEntry });
+    await after.start();
+    expect(after.get('cards:after')?.eventId).toBe('after');
+    expect(after.get('cards:open')).toBeUndefined();
+    await after.stop();
+    await zombie.disconnect().catch(() => {});
+  });
 });

@@ -99,6 +99,7 @@ export class Bus {
     const sub = new Subscription(
       {
         kafka: this.kafka,
+        admin: this.admin,
         ensureDlq: (name) =>
           ensureTopics(this.admin, this.prefix, [], {
             extra: [{ name, partitions: 1, compacted: false }],

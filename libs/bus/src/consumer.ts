@@ -1,5 +1,6 @@
 import {
   Partitioners,
+  type Admin,
   type Batch,
   type Consumer,
   type EachBatchPayload,
@@ -121,6 +122,7 @@ const DEFAULTS = {
 
 interface Runtime {
   kafka: Kafka;
+  admin: Admin;
   /** Creates the subscription's `<topic>.dlq` when it dead-letters there. */
   ensureDlq: (topic: string) => Promise<void>;
   producer: BusProducer;
@@ -207,6 +209,26 @@ export class Subscription<E extends EventDefinition> {
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
     });
+  }
+
+  /**
+   * Exactly-once subscriptions: opens now the transactional producer of every partition of the
+   * topic. Opening one fences its id — a transaction that a crashed predecessor left open is
+   * aborted (one it was committing is completed) before this resolves. A stage that restores
+   * state from a changelog written in those transactions calls this first: until then, a
+   * read_committed reader stops at the open transaction and misses what committed after it.
+   */
+  async fence(): Promise<void> {
+    if (this.opts.delivery !== 'exactly-once') return;
+    const partitions = await this.rt.admin.fetchTopicOffsets(this.topic);
+    await Promise.all(
+      partitions.map(async (p) => {
+        // kafkajs registers the transactional id (InitProducerId, which fences) on the first
+        // transaction; an empty one ends locally without touching the broker.
+        const tx = await (await this.txProducer(p.partition)).transaction();
+        await tx.abort();
+      }),
+    );
   }
 
   /** Stops fetching, lets the batch in hand finish and commit, leaves the group. */

@@ -14,6 +14,10 @@ const entryKey = (dataset: string, id: string) => `${dataset}:${id}`;
  * once. The window's changes go to a compacted changelog in the same transaction as the clean
  * events and the input offsets; at start the window is read back from it, so a crash neither
  * lets a duplicate through nor drops an event.
+ *
+ * The window is one per process, read back at start: right for one instance. Several
+ * instances need it scoped to input partitions and restored on assignment (the full
+ * data-quality stage does that).
  */
 @Injectable()
 export class DedupeConsumer implements OnApplicationBootstrap {
@@ -34,7 +38,6 @@ export class DedupeConsumer implements OnApplicationBootstrap {
       ok: this.restored,
       details: { ids: this.window.size },
     }));
-    await this.restore();
     const changelog = topicName('dataQualityDedupe', this.bus.prefix);
     const sub = this.bus.subscribe({
       name: 'dedupe',
@@ -80,6 +83,10 @@ export class DedupeConsumer implements OnApplicationBootstrap {
         };
       },
     });
+    // Fence first: a transaction the previous process left open would otherwise hide, from the
+    // read back, the changelog records that other partitions' transactions committed after it.
+    await sub.fence();
+    await this.restore();
     await sub.start();
   }
 
@@ -87,7 +94,6 @@ export class DedupeConsumer implements OnApplicationBootstrap {
   private async restore(): Promise<void> {
     const started = Date.now();
     const table = this.bus.table({ name: 'dedupe-changelog', event: EVENTS.dedupeEntry });
-    // A transaction left open by a killed predecessor holds the read back until it times out.
     await table.start(120_000);
     const entries = [...table.entries()].sort((a, b) => a[1].seenAt.localeCompare(b[1].seenAt));
     for (const [key, entry] of entries) this.window.restore(key, entry.seenAt);
