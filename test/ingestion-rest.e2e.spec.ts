@@ -136,6 +136,19 @@ describe('ingestion REST and raw topic: bad input', () => {
         status: 400,
         code: 'invalid_cloudevent',
       },
+      {
+        name: 'no valid row',
+        send: () =>
+          post(
+            '/v1/datasets/cards/events',
+            JSON.stringify([
+              { ...cardRecord(1), amount: -1 },
+              { ...cardRecord(2), hour: 99 },
+            ]),
+          ),
+        status: 422,
+        code: 'no_valid_rows',
+      },
     ];
     for (const c of cases) {
       const res = await c.send();

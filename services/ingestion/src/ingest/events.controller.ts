@@ -67,7 +67,8 @@ export class EventsController {
   /**
    * Accepts one record, an array, NDJSON or CloudEvents; answers 202 once every row is on Kafka
    * (valid ones on events.validated.v1, invalid ones dead-lettered with reasons). A body that
-   * cannot be read as a whole produces nothing.
+   * cannot be read as a whole, or in which no row is valid (422, with every row's reasons),
+   * produces nothing.
    */
   @Post('events')
   @HttpCode(202)
@@ -91,6 +92,15 @@ export class EventsController {
     const spec = await this.specs.resolve(dataset);
     if (!spec) throw new ApiError(404, 'unknown_dataset', `no dataset spec named "${dataset}"`);
     const plan = planIngest(spec, parsed.rows, 'rest', `rest:/v1/datasets/${dataset}/events`);
+    if (plan.accepted === 0) {
+      // Nothing in it is usable: the caller gets every reason now, and the bus gets nothing.
+      throw new ApiError(
+        422,
+        'no_valid_rows',
+        `none of the ${plan.results.length} rows passes the ${dataset} spec`,
+        { results: plan.results },
+      );
+    }
     try {
       await this.ingest.produce(plan);
     } catch (err) {
