@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@mlops/ml';
-import { cardRecord, cardSpec, publishSpec, startService, testKafka, type RunningService, type TestKafka } from '@mlops/testing';
+import {
+  cardRecord,
+  cardSpec,
+  publishSpec,
+  startService,
+  testKafka,
+  type RunningService,
+  type TestKafka,
+} from '@mlops/testing';
 
 /**
  * 5,000 malformed requests — random bytes, deep nesting, huge numbers, wrong types, oversize,
@@ -21,7 +29,11 @@ function malformed(rng: Rng, i: number): { body: Buffer; contentType: string; ki
       const depth = rng.int(40, 20_000);
       const open = rng.bernoulli(0.5) ? '[' : '{"a":';
       const close = open === '[' ? ']' : '}';
-      return { body: Buffer.from(open.repeat(depth) + '1' + close.repeat(depth)), contentType: 'application/json', kind: 'deep nesting' };
+      return {
+        body: Buffer.from(open.repeat(depth) + '1' + close.repeat(depth)),
+        contentType: 'application/json',
+        kind: 'deep nesting',
+      };
     }
     case 2: {
       const huge = `{"card_id":"c1","amount":1e${rng.int(309, 99999)},"hour":3,"merchant_category":"grocery","country":"FR","ts":"2026-01-01T00:00:00Z"}`;
@@ -29,23 +41,65 @@ function malformed(rng: Rng, i: number): { body: Buffer; contentType: string; ki
     }
     case 3: {
       const r = cardRecord(i);
-      const wrong = [{ ...r, amount: 'lots' }, { ...r, hour: [1] }, { ...r, merchant_category: 42 }, { ...r, ts: true }, { ...r, card_id: {} }];
-      return { body: json(wrong.slice(0, rng.int(1, wrong.length))), contentType: 'application/json', kind: 'wrong types' };
+      const wrong = [
+        { ...r, amount: 'lots' },
+        { ...r, hour: [1] },
+        { ...r, merchant_category: 42 },
+        { ...r, ts: true },
+        { ...r, card_id: {} },
+      ];
+      return {
+        body: json(wrong.slice(0, rng.int(1, wrong.length))),
+        contentType: 'application/json',
+        kind: 'wrong types',
+      };
     }
     case 4:
-      return { body: Buffer.alloc(LIMIT + rng.int(1, 50_000), 0x20), contentType: 'application/json', kind: 'oversize' };
+      return {
+        body: Buffer.alloc(LIMIT + rng.int(1, 50_000), 0x20),
+        contentType: 'application/json',
+        kind: 'oversize',
+      };
     case 5:
-      return { body: json(cardRecord(i)), contentType: rng.choice(['text/plain', 'application/xml', 'multipart/form-data', 'application/octet-stream', '']), kind: 'content type' };
+      return {
+        body: json(cardRecord(i)),
+        contentType: rng.choice([
+          'text/plain',
+          'application/xml',
+          'multipart/form-data',
+          'application/octet-stream',
+          '',
+        ]),
+        kind: 'content type',
+      };
     case 6: {
-      const lines = Array.from({ length: rng.int(1, 20) }, (_, k) => (k === 0 ? '{"card_id": ' : JSON.stringify(cardRecord(k))));
-      return { body: Buffer.from(lines.join('\n')), contentType: 'application/x-ndjson', kind: 'broken ndjson' };
+      const lines = Array.from({ length: rng.int(1, 20) }, (_, k) =>
+        k === 0 ? '{"card_id": ' : JSON.stringify(cardRecord(k)),
+      );
+      return {
+        body: Buffer.from(lines.join('\n')),
+        contentType: 'application/x-ndjson',
+        kind: 'broken ndjson',
+      };
     }
     case 7:
-      return { body: json(rng.choice([null, 42, 'text', true, [[1, 2]], [null]])), contentType: 'application/json', kind: 'not records' };
+      return {
+        body: json(rng.choice([null, 42, 'text', true, [[1, 2]], [null]])),
+        contentType: 'application/json',
+        kind: 'not records',
+      };
     case 8:
-      return { body: json([{ specversion: '1.0', id: '', source: 's', data: cardRecord(i) }]), contentType: 'application/cloudevents-batch+json', kind: 'bad cloudevent' };
+      return {
+        body: json([{ specversion: '1.0', id: '', source: 's', data: cardRecord(i) }]),
+        contentType: 'application/cloudevents-batch+json',
+        kind: 'bad cloudevent',
+      };
     default:
-      return { body: json(Array.from({ length: 101 }, (_, k) => cardRecord(k))), contentType: 'application/json', kind: 'too many rows' };
+      return {
+        body: json(Array.from({ length: 101 }, (_, k) => cardRecord(k))),
+        contentType: 'application/json',
+        kind: 'too many rows',
+      };
   }
 }
 
@@ -54,7 +108,8 @@ describe('ingestion under 5,000 malformed requests', () => {
   let ingestion: RunningService;
   const total = async () => {
     let n = 0;
-    for (const key of ['eventsValidated', 'eventsRejected'] as const) n += (await t.admin.fetchTopicOffsets(t.topic(key))).reduce((s, p) => s + Number(p.high), 0);
+    for (const key of ['eventsValidated', 'eventsRejected'] as const)
+      n += (await t.admin.fetchTopicOffsets(t.topic(key))).reduce((s, p) => s + Number(p.high), 0);
     return n;
   };
 
@@ -62,7 +117,13 @@ describe('ingestion under 5,000 malformed requests', () => {
     t = await testKafka('fuzz');
     await t.createTopics(['pipelineSpecs']);
     await publishSpec(t, cardSpec());
-    ingestion = await startService('ingestion', { KAFKA_BROKERS: t.brokers, KAFKA_TOPIC_PREFIX: t.prefix, INGEST_MAX_BODY_BYTES: String(LIMIT), INGEST_MAX_ROWS: '100', LOG_LEVEL: 'warn' });
+    ingestion = await startService('ingestion', {
+      KAFKA_BROKERS: t.brokers,
+      KAFKA_TOPIC_PREFIX: t.prefix,
+      INGEST_MAX_BODY_BYTES: String(LIMIT),
+      INGEST_MAX_ROWS: '100',
+      LOG_LEVEL: 'warn',
+    });
   });
   afterAll(async () => {
     await ingestion?.stop();
@@ -89,23 +150,36 @@ describe('ingestion under 5,000 malformed requests', () => {
         statuses.set(kind, byKind);
         expect(res.status, `${kind} #${i}: ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
         expect(res.status, `${kind} #${i}: ${text.slice(0, 200)}`).toBeLessThan(500);
-        expect((JSON.parse(text) as { error: { code: string } }).error.code.length, kind).toBeGreaterThan(0);
+        expect(
+          (JSON.parse(text) as { error: { code: string } }).error.code.length,
+          kind,
+        ).toBeGreaterThan(0);
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
-    const summary = Object.fromEntries([...statuses].map(([kind, m]) => [kind, Object.fromEntries(m)]));
-    expect(Object.values(summary).reduce((n, m) => n + Object.values(m).reduce((a, b) => a + b, 0), 0)).toBe(5000);
+    const summary = Object.fromEntries(
+      [...statuses].map(([kind, m]) => [kind, Object.fromEntries(m)]),
+    );
+    expect(
+      Object.values(summary).reduce((n, m) => n + Object.values(m).reduce((a, b) => a + b, 0), 0),
+    ).toBe(5000);
     expect(summary['oversize']).toEqual({ 413: 500 });
     expect(summary['too many rows']).toEqual({ 413: 500 });
     expect(summary['content type']).toEqual({ 415: 500 });
     expect(summary['wrong types']).toEqual({ 422: 500 });
     expect(summary['huge number']).toEqual({ 422: 500 });
     // Refused before parsing when too deep, or for its size when longer than the limit.
-    expect(Object.keys(summary['deep nesting']).every((s) => s === '400' || s === '413')).toBe(true);
+    expect(Object.keys(summary['deep nesting']).every((s) => s === '400' || s === '413')).toBe(
+      true,
+    );
     expect((await fetch(`${ingestion.url}/health/live`)).status).toBe(200);
     expect(await total()).toBe(before);
     // And it still takes a good record.
-    const ok = await fetch(`${ingestion.url}/v1/datasets/cards/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cardRecord(1)) });
+    const ok = await fetch(`${ingestion.url}/v1/datasets/cards/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(cardRecord(1)),
+    });
     expect(ok.status).toBe(202);
   });
 });
