@@ -1,0 +1,3 @@
+export * from './edit-distance';
+export * from './engine';
+export * from './quality-config';
