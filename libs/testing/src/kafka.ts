@@ -4,6 +4,7 @@ import {
   Partitioners,
   logLevel,
   type Admin,
+  type Consumer,
   type IHeaders,
   type KafkaMessage,
   type Message,
@@ -113,6 +114,18 @@ function headerMap(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+/** A consumer of its own (committed records only) on a topic, from the beginning. */
+async function reader(kafka: Kafka, topic: string): Promise<Consumer> {
+  const consumer = kafka.consumer({
+    groupId: `reader-${randomBytes(6).toString('hex')}`,
+    maxWaitTimeInMs: 100,
+    readUncommitted: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  return consumer;
+}
+
 /**
  * Reads a topic from the beginning (committed records only) until `until` holds for what has
  * been read, and returns it; rejects with what it had after `timeoutMs`. No sleeps: it
@@ -124,13 +137,7 @@ export async function consumeUntil(
   until: (records: Collected[]) => boolean,
   timeoutMs = 60_000,
 ): Promise<Collected[]> {
-  const consumer = kafka.consumer({
-    groupId: `reader-${randomBytes(6).toString('hex')}`,
-    maxWaitTimeInMs: 100,
-    readUncommitted: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  const consumer = await reader(kafka, topic);
   const records: Collected[] = [];
   try {
     return await new Promise<Collected[]>((resolve, reject) => {
@@ -191,13 +198,7 @@ export async function readAll(
   // read until every partition's position reached its end, not until a count.
   const ends = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
   const seen = new Map<number, number>();
-  const consumer = kafka.consumer({
-    groupId: `reader-${randomBytes(6).toString('hex')}`,
-    maxWaitTimeInMs: 100,
-    readUncommitted: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  const consumer = await reader(kafka, topic);
   const records: Collected[] = [];
   try {
     return await new Promise<Collected[]>((resolve, reject) => {
