@@ -33,20 +33,12 @@ import {
   type ValidatedEvent,
 } from '@mlops/contracts';
 import { withKafka } from './lib/kafka';
-import { RunClock, type Throughput } from './lib/measure';
+import { intEnv, RunClock, type Throughput } from './lib/measure';
 import { profiled } from './lib/profile';
 import { Recorder, type BenchResult } from './lib/report';
 
 // kafkajs prints a one-time notice about its v2 partitioner on every producer otherwise.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-
-const intEnv = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
 
 /** Events in the input topic; raw and bus runs process all of them. */
 const EVENTS_TOTAL = intEnv('BENCH_BUS_EVENTS', 200_000);

@@ -15,19 +15,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { runLoad, type LoadRequest, type LoadResponse, type LoadResult } from './lib/http-load';
+// The file itself, not the @mlops/testing index, which imports vitest.
+import { freshDatabase, POSTGRES_TEST_URL, redactUrl } from '../libs/testing/src/postgres';
 import { withKafka } from './lib/kafka';
+import { intEnv } from './lib/measure';
 import { Recorder, round, type BenchResult } from './lib/report';
 import { startService, type BenchService } from './lib/service';
-
-const intEnv = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
 
 /**
  * Measured runs per operation and backend, after one warm-up run each. Five, not three: the
@@ -47,8 +41,6 @@ const WARMUP = { create: Math.min(CREATES, 400), get_alias: Math.min(GETS, 1_000
 /** Failed requests tolerated in a run, as a fraction (the rest of the figures would mislead). */
 const MAX_FAILED = 0.001;
 
-const PG_URL = process.env.DATABASE_URL_TEST ?? 'postgres://mlops:mlops@127.0.0.1:5432/mlops';
-
 type Backend = 'sqlite' | 'postgres';
 type Op = 'create' | 'get_alias' | 'health';
 const OPS: Op[] = ['create', 'get_alias', 'health'];
@@ -57,7 +49,6 @@ const RUN_SIZE: Record<Op, number> = { create: CREATES, get_alias: GETS, health:
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const say = (line: string) => process.stdout.write(`[registry] ${line}\n`);
-const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
 function selectedBackends(): Backend[] {
   const raw = process.env.BENCH_REGISTRY_BACKENDS;
@@ -69,38 +60,6 @@ function selectedBackends(): Backend[] {
       `BENCH_REGISTRY_BACKENDS: unknown ${bad.join(', ')} (use ${ALL_BACKENDS.join(', ')})`,
     );
   return names;
-}
-
-/** A fresh PostgreSQL database (as test/registry.e2e.spec.ts makes one), dropped afterwards. */
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_registry_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL at ${redact(PG_URL)} is not reachable (set DATABASE_URL_TEST, or BENCH_REGISTRY_BACKENDS=sqlite): ${(err as Error).message}`,
-    );
-  }
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
 }
 
 /** A version as a trainer registers one: params, metrics, tags, lineage to Kafka offsets. */
@@ -217,8 +176,8 @@ async function measureBackend(
   let svc: BenchService | undefined;
   try {
     if (backend === 'postgres') {
-      db = await freshDatabase();
-      say(`${backend}: fresh database ${redact(db.url)}`);
+      db = await freshDatabase('bench_registry');
+      say(`${backend}: fresh database ${redactUrl(db.url)}`);
     }
     const started = Date.now();
     svc = await startService(
@@ -408,7 +367,7 @@ export async function run(): Promise<BenchResult> {
     'rps = 2xx responses ÷ wall time of the run; p50/p99 = latency per request as the client sees it; server_cpu = user+system CPU of the registry process per request (PostgreSQL’s and Kafka’s own CPU not included); load generator, service, PostgreSQL and Kafka share the machine’s cores',
   );
   recorder.note(
-    `PostgreSQL: the local server (${redact(PG_URL)}), a fresh database per benchmark, the service's default pool; SQLite: WAL file in a temp directory`,
+    `PostgreSQL: the local server (${redactUrl(POSTGRES_TEST_URL)}), a fresh database per benchmark, the service's default pool; SQLite: WAL file in a temp directory`,
   );
   const benchStarted = Date.now();
   await withKafka(async ({ brokers, source }) => {

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS, type DatasetSpec, type ModelLifecycleEvent } from '@mlops/contracts';
 import {
   cardSpec,
+  freshDatabase,
   cloudEventMessage,
   consumeUntil,
   readAll,
@@ -16,7 +16,6 @@ import {
   type TestKafka,
 } from '@mlops/testing';
 
-const PG_URL = process.env.DATABASE_URL_TEST ?? 'postgres://mlops:mlops@127.0.0.1:5432/mlops';
 const KEYS = {
   admin: 'admin-key-0123456789abcdef',
   publisher: 'publisher-key-0123456789ab',
@@ -27,26 +26,6 @@ const AUTH_ENV = {
   AUTH_API_KEYS: `${KEYS.admin}:admin:alice,${KEYS.publisher}:publisher:trainer-bot,${KEYS.viewer}:viewer:bob`,
   AUTH_OPEN_READS: 'true',
 };
-
-/** A fresh PostgreSQL database per suite, so the backends are tested from empty. */
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `registry_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
@@ -102,7 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (backend)
   beforeAll(async () => {
     t = await testKafka(`registry-${backend}`);
     dir = mkdtempSync(path.join(tmpdir(), 'registry-e2e-'));
-    db = backend === 'postgres' ? await freshDatabase() : undefined;
+    db = backend === 'postgres' ? await freshDatabase('registry') : undefined;
     env = {
       KAFKA_BROKERS: t.brokers,
       KAFKA_TOPIC_PREFIX: t.prefix,

@@ -92,3 +92,12 @@ export class RunClock {
     };
   }
 }
+
+/** A positive integer setting from the environment (BENCH_RUNS, …), or the fallback. */
+export function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
