@@ -27,6 +27,7 @@ const validated: ValidatedEvent = {
   record: { amount: 12.5, country: 'FR' },
   ingestedAt: '2026-01-01T00:00:00.000Z',
   via: 'rest',
+  source: 'rest:anonymous',
 };
 
 function attrs(overrides: Partial<EnvelopeAttributes> = {}): EnvelopeAttributes {

@@ -54,6 +54,8 @@ export interface OutgoingRecord {
   readonly key: string;
   readonly value: string | Buffer | null;
   readonly headers?: Record<string, string>;
+  /** An explicit partition (a state changelog co-partitioned with its input); else by key. */
+  readonly partition?: number;
 }
 
 export type Outgoing = OutgoingEvent | OutgoingRecord;
@@ -222,7 +224,9 @@ export function encode(
   validate = true,
 ): { topic: string; message: Message } {
   if (!isOutgoingEvent(out)) {
-    return { topic: out.topic, message: { key: out.key, value: out.value, headers: out.headers } };
+    const message: Message = { key: out.key, value: out.value, headers: out.headers };
+    if (out.partition !== undefined) message.partition = out.partition;
+    return { topic: out.topic, message };
   }
   const def = out.event;
   let data: unknown = out.data;

@@ -29,6 +29,7 @@ import {
 import { classify, DEFAULT_RETRY, PermanentError, withRetry, type RetryPolicy } from './errors';
 import type { BusMetrics } from './metrics';
 import { groupByTopic, type BusProducer } from './producer';
+import { readPartition } from './range';
 
 export interface HandlerContext {
   readonly consumer: string;
@@ -63,6 +64,20 @@ export type BatchHandler<T> = (
 
 export type Delivery = 'at-least-once' | 'exactly-once';
 
+/** What a stage with partition-scoped state gets to rebuild it; see `restore`. */
+export interface RestoreContext<T> {
+  readonly partition: number;
+  /** The offset of the batch about to be handled: rebuild the state to just before it. */
+  readonly upTo: string;
+  /**
+   * Hands over the partition's committed events in [from, upTo) in order, decoded and
+   * validated as the handler saw them (records the handler never saw are skipped the same way).
+   */
+  replay(from: string, onEvents: (events: BusEvent<T>[]) => void | Promise<void>): Promise<void>;
+  /** Keeps the group membership alive during a long restore. */
+  heartbeat(): Promise<void>;
+}
+
 export interface SubscriptionOptions<E extends EventDefinition> {
   /** Name in logs and metrics. */
   name: string;
@@ -94,6 +109,17 @@ export interface SubscriptionOptions<E extends EventDefinition> {
   /** A batch running longer than this, or no fetch for this long, marks the loop stalled. */
   stallMs?: number;
   fromBeginning?: boolean;
+  /**
+   * Partition-scoped state (exactly-once only). Called before the first batch of a partition
+   * after every (re)assignment, and again after a batch failed (the handler may have changed
+   * its state for outputs that were never committed), once the partition's transactional id
+   * has been opened — which fences a crashed predecessor, so its open transaction can no longer
+   * hide committed changelog records from a read_committed reader. The stage loads its last
+   * snapshot (written in the same transactions as its outputs) and replays the input from the
+   * snapshot's offset to `upTo`. A handler with state must not throw a permanent error after
+   * changing its state for that batch.
+   */
+  restore?: (partition: number, ctx: RestoreContext<EventPayload<E>>) => Promise<void>;
 }
 
 export interface SubscriptionHealth {
@@ -143,10 +169,15 @@ type Encoded = { topic: string; message: Message };
  */
 export class Subscription<E extends EventDefinition> {
   private readonly consumer: Consumer;
-  private readonly opts: Required<Omit<SubscriptionOptions<E>, 'retry'>> & { retry: RetryPolicy };
+  private readonly opts: Required<Omit<SubscriptionOptions<E>, 'retry' | 'restore'>> &
+    Pick<SubscriptionOptions<E>, 'restore'> & { retry: RetryPolicy };
   private readonly topic: string;
   private readonly group: string;
   private readonly txProducers = new Map<number, Producer>();
+  /** Bumped on every group join: state restored in an earlier generation is not trusted. */
+  private generation = 0;
+  /** Partition → the generation its state was restored in. */
+  private readonly restoredIn = new Map<number, number>();
   private running = false;
   private paused = false;
   private crashes = 0;
@@ -159,6 +190,9 @@ export class Subscription<E extends EventDefinition> {
     options: SubscriptionOptions<E>,
   ) {
     this.opts = { ...DEFAULTS, retry: DEFAULT_RETRY, ...options };
+    if (options.restore && options.delivery !== 'exactly-once') {
+      throw new Error(`subscription ${options.name}: restore needs exactly-once delivery`);
+    }
     this.topic = topicName(options.event.topic, rt.prefix);
     this.group = `${rt.prefix}${options.groupId}`;
     this.consumer = rt.kafka.consumer({
@@ -176,7 +210,10 @@ export class Subscription<E extends EventDefinition> {
       // A crash restarts the consumer from the last committed offset, with backoff.
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-    const { CRASH, FETCH_START, END_BATCH_PROCESS } = this.consumer.events;
+    const { CRASH, FETCH_START, END_BATCH_PROCESS, GROUP_JOIN } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, () => {
+      this.generation++;
+    });
     this.consumer.on(FETCH_START, () => {
       this.lastProgress = Date.now();
     });
@@ -358,14 +395,20 @@ export class Subscription<E extends EventDefinition> {
     await withRetry(
       async () => {
         attempt++;
-        const processed = await this.process(valid, ctx);
         try {
-          await this.deliver(batch, [...processed.outputs, ...deadLetters], nextOffset);
+          await this.ensureRestored(batch.partition, chunk[0].offset, ctx);
+          const processed = await this.process(valid, ctx);
+          try {
+            await this.deliver(batch, [...processed.outputs, ...deadLetters], nextOffset);
+          } catch (err) {
+            processed.aborted.forEach((f) => f());
+            throw err;
+          }
+          processed.committed.forEach((f) => f());
         } catch (err) {
-          processed.aborted.forEach((f) => f());
+          this.restoredIn.delete(batch.partition);
           throw err;
         }
-        processed.committed.forEach((f) => f());
       },
       this.opts.retry,
       async (err, n, waitMs) => {
@@ -394,6 +437,44 @@ export class Subscription<E extends EventDefinition> {
     });
     const rejected = deadLetters.length;
     if (rejected > 0) this.rt.logger.debug({ consumer: this.opts.name, rejected }, 'dead-lettered');
+  }
+
+  /** Rebuilds the partition's state when it was not rebuilt in this generation. */
+  private async ensureRestored(partition: number, upTo: string, ctx: HandlerContext) {
+    const restore = this.opts.restore;
+    if (restore === undefined || this.restoredIn.get(partition) === this.generation) return;
+    const generation = this.generation;
+    const started = Date.now();
+    // Opening the transactional id fences the previous owner (see `fence`).
+    const tx = await (await this.txProducer(partition)).transaction();
+    await tx.abort();
+    let replayed = 0;
+    await restore(partition, {
+      partition,
+      upTo,
+      heartbeat: ctx.heartbeat,
+      replay: (from, onEvents) =>
+        readPartition(
+          this.rt.kafka,
+          this.rt.admin,
+          { topic: this.topic, partition, from, to: upTo },
+          async (messages) => {
+            const events: BusEvent<EventPayload<E>>[] = [];
+            for (const m of messages) {
+              const d = decode(this.opts.event, this.topic, partition, m, this.opts.maxValueBytes);
+              if (d.ok) events.push(d.event);
+            }
+            replayed += events.length;
+            if (events.length > 0) await onEvents(events);
+            await ctx.heartbeat();
+          },
+        ),
+    });
+    this.restoredIn.set(partition, generation);
+    this.rt.logger.info(
+      { consumer: this.opts.name, partition, upTo, replayed, ms: Date.now() - started },
+      'partition state restored',
+    );
   }
 
   /** Runs the handler, isolating permanent failures to single events. */

@@ -5,6 +5,7 @@ export * from './consumer';
 export * from './errors';
 export * from './metrics';
 export * from './producer';
+export * from './range';
 export * from './table';
 export * from './topics-admin';
 export * from './tail';

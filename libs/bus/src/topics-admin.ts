@@ -20,17 +20,21 @@ export async function ensureTopics(
   options: { dlqFor?: readonly TopicKey[]; extra?: readonly ExtraTopic[] } = {},
 ): Promise<void> {
   const wanted: ITopicConfig[] = [];
-  const config = (compacted: boolean) => [
-    { name: 'cleanup.policy', value: compacted ? 'compact' : 'delete' },
-    // Large enough for a dead letter that carries a 2 MB original.
-    { name: 'max.message.bytes', value: String(4 * 1024 * 1024) },
-  ];
+  const config = (compacted: boolean, extra: Readonly<Record<string, string>> = {}) => {
+    const entries = new Map<string, string>([
+      ['cleanup.policy', compacted ? 'compact' : 'delete'],
+      // Large enough for a dead letter that carries a 2 MB original.
+      ['max.message.bytes', String(4 * 1024 * 1024)],
+      ...Object.entries(extra),
+    ]);
+    return [...entries].map(([name, value]) => ({ name, value }));
+  };
   for (const key of new Set(keys)) {
     const def = TOPICS[key];
     wanted.push({
       topic: topicName(key, prefix),
       numPartitions: def.partitions,
-      configEntries: config(def.compacted),
+      configEntries: config(def.compacted, def.configs),
     });
   }
   for (const key of new Set(options.dlqFor ?? [])) {

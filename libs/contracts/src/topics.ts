@@ -18,7 +18,8 @@ export const SERVICES = [
 export type ServiceName = (typeof SERVICES)[number];
 
 /** What a topic's record key is: it fixes the unit of ordering. */
-export type TopicKeying = 'dataset:entityId' | 'dataset' | 'model' | 'dataset:eventId';
+export type TopicKeying =
+  'dataset:entityId' | 'dataset' | 'model' | 'dataset:eventId' | 'input-partition';
 
 export interface TopicDefinition {
   /** The versioned topic name, without deployment prefix. */
@@ -31,6 +32,8 @@ export interface TopicDefinition {
   readonly partitions: number;
   readonly producers: readonly ServiceName[];
   readonly consumers: readonly ServiceName[];
+  /** Topic configs beyond the defaults (`max.message.bytes`, segment sizes of a changelog). */
+  readonly configs?: Readonly<Record<string, string>>;
 }
 
 function topic(def: TopicDefinition): TopicDefinition {
@@ -91,12 +94,13 @@ export const TOPICS = {
   }),
   qualityReports: topic({
     name: 'quality.reports.v1',
-    description: 'Data-quality reports per dataset and window.',
+    description:
+      'Data-quality reports per dataset, input partition and window: counts per rule, rates, their trend, and robust statistics per numeric field.',
     key: 'dataset',
     compacted: false,
     partitions: 1,
     producers: ['data-quality'],
-    consumers: [],
+    consumers: ['data-quality', 'feature'],
   }),
   features: topic({
     name: 'features.v1',
@@ -188,15 +192,25 @@ export const TOPICS = {
     producers: ['inference'],
     consumers: ['drift-monitor'],
   }),
-  dataQualityDedupe: topic({
-    name: 'data-quality.dedupe.changelog.v1',
+  dataQualityState: topic({
+    name: 'data-quality.state.changelog.v1',
     description:
-      'Internal changelog of the data-quality de-duplication window, written in the same transaction as the clean events; read back at start.',
-    key: 'dataset:eventId',
+      'Internal snapshots of the data-quality state (windows, running statistics) per input partition, written to the same partition in the same transaction as the outputs they follow; read back when a partition is assigned, then the input is replayed from the snapshot offset.',
+    key: 'input-partition',
     compacted: true,
+    // Co-partitioned with events.validated.v1: one writer (that partition's transactional id)
+    // per changelog partition.
     partitions: 3,
     producers: ['data-quality'],
     consumers: ['data-quality'],
+    configs: {
+      // A snapshot is a few chunks of up to 1 MiB, written in one record batch.
+      'max.message.bytes': String(64 * 1024 * 1024),
+      // Old snapshots are compacted away once their segment rolls: keep segments small.
+      'segment.bytes': String(64 * 1024 * 1024),
+      'segment.ms': String(10 * 60 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
+    },
   }),
   driftAlerts: topic({
     name: 'drift.alerts.v1',
