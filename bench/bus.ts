@@ -115,6 +115,7 @@ function validatedEvent(i: number, now: number): ValidatedEvent {
     },
     ingestedAt: new Date(now).toISOString(),
     via: 'kafka',
+    source: 'bench',
   };
 }
 

@@ -331,6 +331,7 @@ describe('service process lifecycle', () => {
             record: cardRecord(i),
             ingestedAt: new Date().toISOString(),
             via: 'kafka',
+            source: 'test',
           },
           `life-${i}`,
         ),

@@ -47,11 +47,93 @@ export const ValidatedEvent = z.object({
   ingestedAt: isoTime,
   /** How the record entered: a REST request or the raw Kafka topic. */
   via: z.enum(['rest', 'kafka']),
+  /**
+   * Who sent it: the raw event's `ce_source`, or for REST the request's `ce-source` header, else
+   * `rest:<principal>` (`rest:anonymous` without authentication), else `kafka:<topic>`.
+   */
+  source: z.string().min(1).max(512),
 });
 
 export const CleanEvent = ValidatedEvent.extend({
-  /** What data-quality noticed or repaired on this record. */
+  /**
+   * What data-quality noticed or repaired on this record: `missing:<field>`,
+   * `imputed:<field>`, `outlier:<field>`, `clipped:<field>`, `near_duplicate:<event id>`,
+   * `label_conflict`.
+   */
   quality: z.object({ flags: z.array(z.string()) }),
+});
+
+/** Reasons data-quality gives when it drops or rejects a record (see the quality spec). */
+export const QUALITY_REASON_CODES = [
+  'duplicate_id',
+  'duplicate_content',
+  'near_duplicate',
+  'outlier',
+  'label_conflict',
+  'quality_config_invalid',
+] as const;
+
+const count = z.number().int().nonnegative();
+const rate = z.number().min(0).max(1);
+/** A statistic that is null while the field has no value yet. */
+const stat = z.number().nullable();
+
+/** Counts of one window or since the start: records, verdicts, and records per flag. */
+export const QualityCounts = z.object({
+  records: count,
+  verdicts: z.object({ pass: count, drop: count, reject: count }),
+  /** Records per flag: per rule (`missing`, `outlier`, …) and per rule and field (`missing:amount`). */
+  flags: z.record(z.string(), count),
+});
+
+/** Shares of the records in a window that a rule hit. */
+export const QualityRates = z.object({
+  duplicate: rate,
+  nearDuplicate: rate,
+  missing: rate,
+  imputed: rate,
+  outlier: rate,
+  labelConflict: rate,
+  rejected: rate,
+});
+
+/** Robust statistics of one numeric field, over the values the rules learned from (no outliers). */
+export const FieldSummary = z.object({
+  count,
+  mean: stat,
+  std: stat,
+  min: stat,
+  max: stat,
+  q1: stat,
+  median: stat,
+  q3: stat,
+  iqr: stat,
+});
+
+export const QualityReportEvent = z.object({
+  dataset: datasetName,
+  specVersion: z.number().int().positive(),
+  /** The `events.validated.v1` partition whose records this covers (state is per partition). */
+  partition: z.number().int().nonnegative(),
+  window: z.object({
+    /** 0, 1, 2, … per dataset and partition. */
+    index: count,
+    /** Input offsets: first of the window, last of it. */
+    fromOffset: z.string().regex(/^\d+$/),
+    toOffset: z.string().regex(/^\d+$/),
+    /** Ingest times of the window's first and last record. */
+    openedAt: isoTime,
+    closedAt: isoTime,
+  }),
+  counts: QualityCounts,
+  rates: QualityRates,
+  cumulative: QualityCounts,
+  /** Per numeric field, since the start (quartiles by P²; see libs/ml README for their error). */
+  stats: z.record(z.string(), FieldSummary),
+  /** Rates of the partition's previous windows, oldest first (at most 24): the trend. */
+  history: z
+    .array(z.object({ index: count, closedAt: isoTime, records: count, rates: QualityRates }))
+    .max(24),
 });
 
 export const RejectionReason = z.object({
@@ -104,13 +186,6 @@ export const FeatureVectorEvent = z.object({
   vector: z.array(z.number()),
   label: z.union([z.number(), z.string()]).nullable(),
   eventTime: isoTime.nullable(),
-});
-
-export const DedupeEntry = z.object({
-  dataset: datasetName,
-  eventId: z.string().min(1),
-  /** When the id was first seen (its position in the window). */
-  seenAt: isoTime,
 });
 
 /** A registered model's name: what MLflow allows, minus the characters that break URLs. */
@@ -241,11 +316,12 @@ export const EVENTS = {
     summary: 'The current version of a dataset spec (a tombstone deletes the dataset).',
     envelope: 'required',
   }),
-  dedupeEntry: defineEvent({
-    type: 'dev.mlops.data-quality.dedupe.v1',
-    topic: 'dataQualityDedupe',
-    schema: DedupeEntry,
-    summary: 'An event id in the de-duplication window (a tombstone: it left the window).',
+  qualityReport: defineEvent({
+    type: 'dev.mlops.quality.report.v1',
+    topic: 'qualityReports',
+    schema: QualityReportEvent,
+    summary:
+      'Data-quality counts, rates and robust field statistics of one dataset, input partition and window.',
     envelope: 'required',
   }),
   modelTrained: defineEvent({
@@ -286,7 +362,10 @@ export type CleanEvent = z.infer<typeof CleanEvent>;
 export type RejectedEvent = z.infer<typeof RejectedEvent>;
 export type RejectionReason = z.infer<typeof RejectionReason>;
 export type FeatureVectorEvent = z.infer<typeof FeatureVectorEvent>;
-export type DedupeEntry = z.infer<typeof DedupeEntry>;
+export type QualityCounts = z.infer<typeof QualityCounts>;
+export type QualityRates = z.infer<typeof QualityRates>;
+export type FieldSummary = z.infer<typeof FieldSummary>;
+export type QualityReportEvent = z.infer<typeof QualityReportEvent>;
 export type ArtifactRef = z.infer<typeof ArtifactRef>;
 export type OffsetRange = z.infer<typeof OffsetRange>;
 export type ModelTrainedEvent = z.infer<typeof ModelTrainedEvent>;
@@ -295,4 +374,8 @@ export type ModelDecisionEvent = z.infer<typeof ModelDecisionEvent>;
 export type ModelLifecycleEvent = z.infer<typeof ModelLifecycleEvent>;
 
 /** Every reason code a dead letter may carry. */
-export const REJECTION_CODES: readonly string[] = [...RECORD_REASON_CODES, ...BUS_REASON_CODES];
+export const REJECTION_CODES: readonly string[] = [
+  ...RECORD_REASON_CODES,
+  ...BUS_REASON_CODES,
+  ...QUALITY_REASON_CODES,
+];

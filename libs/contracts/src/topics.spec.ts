@@ -20,7 +20,7 @@ describe('TOPICS', () => {
 
   it('holds the topics of DESIGN.md under their contract names', () => {
     expect(definitions.map((t) => t.name).sort()).toEqual([
-      'data-quality.dedupe.changelog.v1',
+      'data-quality.state.changelog.v1',
       'drift.alerts.v1',
       'events.clean.v1',
       'events.rejected.v1',
@@ -41,14 +41,14 @@ describe('TOPICS', () => {
     ]);
   });
 
-  it('compacts exactly the specs, the model lifecycle, the featuresets and the dedupe changelog', () => {
+  it('compacts exactly the specs, the model lifecycle, the featuresets and the data-quality state changelog', () => {
     expect(
       definitions
         .filter((t) => t.compacted)
         .map((t) => t.name)
         .sort(),
     ).toEqual([
-      'data-quality.dedupe.changelog.v1',
+      'data-quality.state.changelog.v1',
       'featuresets.v1',
       'models.lifecycle.v1',
       'pipeline.specs.v1',

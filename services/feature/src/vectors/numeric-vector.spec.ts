@@ -24,6 +24,7 @@ function clean(record: Record<string, unknown>): CleanEvent {
     record,
     ingestedAt: '2026-01-01T00:00:00.000Z',
     via: 'rest',
+    source: 'rest:anonymous',
     quality: { flags: [] },
   };
 }

@@ -1,11 +1,23 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
+import { principalOf } from '@mlops/auth';
 import { BackpressureError, Bus } from '@mlops/bus';
 import { DATASET_NAME } from '@mlops/contracts';
 import { ApiError, SpecCatalog } from '@mlops/nest-kit';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config';
 import { IngestService, planIngest, type RowOutcome } from './ingest.service';
 import { parseBody } from './parse-body';
+
+/**
+ * Who sent a REST request: its `ce-source` header (binary-mode CloudEvents), else the
+ * authenticated caller, else `rest:anonymous`.
+ */
+function restSource(req: Request): string {
+  const header = req.headers['ce-source'];
+  if (typeof header === 'string' && header.trim() !== '') return header.trim().slice(0, 512);
+  const subject = principalOf(req).subject;
+  return `rest:${subject}`.slice(0, 512);
+}
 
 /** Reads the body up to `limit` bytes; one byte more is a 413, and the rest is not read. */
 function readBody(req: Request, limit: number): Promise<Buffer> {
@@ -91,7 +103,13 @@ export class EventsController {
       throw new ApiError(400, 'empty_batch', 'the request holds no records');
     const spec = await this.specs.resolve(dataset);
     if (!spec) throw new ApiError(404, 'unknown_dataset', `no dataset spec named "${dataset}"`);
-    const plan = planIngest(spec, parsed.rows, 'rest', `rest:/v1/datasets/${dataset}/events`);
+    const plan = planIngest(
+      spec,
+      parsed.rows,
+      'rest',
+      `rest:/v1/datasets/${dataset}/events`,
+      restSource(req),
+    );
     if (plan.accepted === 0) {
       // Nothing in it is usable: the caller gets every reason now, and the bus gets nothing.
       throw new ApiError(

@@ -65,7 +65,7 @@ describe('planIngest', () => {
   ];
 
   it('counts accepted and rejected rows and reports each with its id', () => {
-    const plan = planIngest(spec, rows, 'rest', ORIGIN, NOW);
+    const plan = planIngest(spec, rows, 'rest', ORIGIN, 'rest:anonymous', NOW);
     expect(plan.accepted).toBe(2);
     expect(plan.rejected).toBe(3);
     expect(plan.outputs).toHaveLength(5);
@@ -104,7 +104,8 @@ describe('planIngest', () => {
   });
 
   it('emits a typed validated event keyed by dataset:entityId, keeping the producer id and trace', () => {
-    const plan = planIngest(spec, rows, 'rest', ORIGIN, NOW);
+    const plan = planIngest(spec, rows, 'rest', ORIGIN, 'rest:anonymous', NOW);
+    expect((plan.outputs[1] as OutgoingEvent).data).toMatchObject({ source: 'rest:anonymous' });
     expect(plan.outputs[0]).toEqual({
       event: EVENTS.validatedEvent,
       key: 'cards:card-1',
@@ -125,12 +126,15 @@ describe('planIngest', () => {
         },
         ingestedAt: '2026-03-04T05:06:07.089Z',
         via: 'rest',
+        // The row's own source (a CloudEvent's); rows without one get the caller's.
+        source: '/pos/1',
       },
     });
   });
 
   it('derives the id of a plain record from its content, and types its values', () => {
-    const out = planIngest(spec, rows, 'kafka', ORIGIN, NOW).outputs[1] as OutgoingEvent;
+    const out = planIngest(spec, rows, 'kafka', ORIGIN, 'kafka:raw', NOW)
+      .outputs[1] as OutgoingEvent;
     const expectedId = contentId(
       'cards',
       JSON.stringify(Object.fromEntries(Object.entries(rows[1].record as object).sort())),
@@ -148,12 +152,13 @@ describe('planIngest', () => {
   });
 
   it('gives the same ids when the same rows are planned again (a retried request)', () => {
-    const first = planIngest(spec, rows, 'rest', ORIGIN, NOW);
+    const first = planIngest(spec, rows, 'rest', ORIGIN, 'rest:anonymous', NOW);
     const again = planIngest(
       spec,
       rows.map((r) => ({ ...r, record: structuredClone(r.record) })),
       'rest',
       ORIGIN,
+      'rest:anonymous',
       NOW,
     );
     expect(again.results.map((r) => r.id)).toEqual(first.results.map((r) => r.id));
@@ -163,7 +168,7 @@ describe('planIngest', () => {
   });
 
   it('dead-letters a rejected row with its reasons, dataset, id and the original record', () => {
-    const plan = planIngest(spec, rows, 'rest', ORIGIN, NOW);
+    const plan = planIngest(spec, rows, 'rest', ORIGIN, 'rest:anonymous', NOW);
     const record = invalidCardRecord(0).record;
     const id = rowId('cards', rows[2]);
     const out = plan.outputs[2] as OutgoingEvent;
@@ -194,7 +199,8 @@ describe('planIngest', () => {
   });
 
   it('keeps the producer id and trace on a rejected row', () => {
-    const out = planIngest(spec, rows, 'rest', ORIGIN, NOW).outputs[3] as OutgoingEvent;
+    const out = planIngest(spec, rows, 'rest', ORIGIN, 'rest:anonymous', NOW)
+      .outputs[3] as OutgoingEvent;
     expect(out.key).toBe('cards:p-3');
     expect(out.attrs).toEqual({ traceparent: TRACEPARENT, subject: 'cards' });
     expect(out.data).toMatchObject({
@@ -210,6 +216,7 @@ describe('planIngest', () => {
       [{ record: undefined, id: 'ce-1', source: '/x' }],
       'rest',
       ORIGIN,
+      'rest:anonymous',
       NOW,
     );
     expect([plan.accepted, plan.rejected]).toEqual([0, 1]);
@@ -224,7 +231,7 @@ describe('planIngest', () => {
   });
 
   it('builds outputs that pass their event schemas', () => {
-    const plan = planIngest(spec, rows, 'rest', ORIGIN, NOW);
+    const plan = planIngest(spec, rows, 'rest', ORIGIN, 'rest:anonymous', NOW);
     for (const out of plan.outputs) {
       const { topic, message } = encode(out, '/services/ingestion', 'p.');
       const e = out as OutgoingEvent;
@@ -246,7 +253,7 @@ describe('planIngest', () => {
   });
 
   it('plans nothing for no rows', () => {
-    expect(planIngest(spec, [], 'rest', ORIGIN, NOW)).toEqual({
+    expect(planIngest(spec, [], 'rest', ORIGIN, 'rest:anonymous', NOW)).toEqual({
       outputs: [],
       results: [],
       accepted: 0,
@@ -255,7 +262,14 @@ describe('planIngest', () => {
   });
 
   it('uses the spec name and version', () => {
-    const plan = planIngest(cardSpec('loans', 7), [{ record: cardRecord(3) }], 'rest', ORIGIN, NOW);
+    const plan = planIngest(
+      cardSpec('loans', 7),
+      [{ record: cardRecord(3) }],
+      'rest',
+      ORIGIN,
+      'rest:anonymous',
+      NOW,
+    );
     const out = plan.outputs[0] as OutgoingEvent;
     expect(out.key).toBe('loans:card-3');
     expect(out.data).toMatchObject({ dataset: 'loans', specVersion: 7 });

@@ -35,13 +35,16 @@ export function rowId(dataset: string, row: IncomingRow): string {
 /**
  * Checks records against their dataset spec and builds what to produce: the typed record for
  * each valid row, a dead letter with reason codes for each invalid one. Pure apart from the
- * clock; the caller produces the outputs.
+ * clock; the caller produces the outputs. Each validated record is enriched with the ingest
+ * time, how it came in (`via`) and who sent it: the row's own source (a CloudEvent's `source`,
+ * a raw record's `ce_source`), else `defaultSource`.
  */
 export function planIngest(
   spec: DatasetSpec,
   rows: IncomingRow[],
   via: 'rest' | 'kafka',
   origin: string,
+  defaultSource: string,
   now = new Date(),
 ): IngestPlan {
   const outputs: Outgoing[] = [];
@@ -62,6 +65,7 @@ export function planIngest(
         record: checked.record,
         ingestedAt,
         via,
+        source: row.source ?? defaultSource,
       };
       outputs.push({
         event: EVENTS.validatedEvent,

@@ -55,7 +55,8 @@ export class RawEventsConsumer implements OnApplicationBootstrap {
               ...(e.attrs.traceparent ? { traceparent: e.attrs.traceparent } : {}),
             }),
           );
-          const plan = planIngest(spec, rows, 'kafka', this.bus.prefix + 'ingest.raw.v1');
+          const origin = this.bus.prefix + 'ingest.raw.v1';
+          const plan = planIngest(spec, rows, 'kafka', origin, `kafka:${origin}`);
           // Dead letters of the Kafka path carry the original record's coordinates.
           plan.results.forEach((r, i) => {
             if (r.status === 'rejected')
