@@ -52,7 +52,7 @@ export interface GenerateCardsOptions {
   meanGapMs?: number;
   /** Share of records that exactly repeat an earlier record (with an id of their own). */
   duplicateRate?: number;
-  /** Share of records, otherwise new, that repeat an earlier record's id. */
+  /** Share of records, otherwise new but of the same card, that repeat an earlier record's id. */
   duplicateIdRate?: number;
   /** Share of records that re-enter an earlier record with a slightly edited memo. */
   nearDuplicateRate?: number;
@@ -411,8 +411,11 @@ export function generateCards(options: GenerateCardsOptions): GeneratedCards {
         break;
       }
       case 'duplicate_id': {
+        // A producer re-sending an event under its old id with changed content. The card stays
+        // the same: an event's duplicates travel under its key (`dataset:entityId`), so they
+        // meet the original in its partition, where de-duplication state lives.
         const of = original(i);
-        records[i] = record;
+        records[i] = { ...record, card_id: records[of].card_id };
         ids[i] = ids[of]!;
         defects.push({ index: i, kind, of, id: ids[of] });
         break;
