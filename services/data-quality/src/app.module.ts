@@ -1,9 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from '@mlops/auth';
 import { busConfigFromEnv } from '@mlops/bus';
-import { BusModule, type ServiceContext } from '@mlops/nest-kit';
+import { ApiExceptionFilter, BusModule, SpecCatalog, type ServiceContext } from '@mlops/nest-kit';
 import { ObservabilityModule } from '@mlops/observability';
 import { DQ_CONFIG, type DataQualityConfig } from './config';
-import { DedupeConsumer } from './dedupe/dedupe.consumer';
+import { QualityController } from './reports/quality.controller';
+import { ReportsView } from './reports/reports.view';
+import { QualityStage } from './stage/quality.stage';
 
 @Module({})
 export class DataQualityModule {
@@ -12,11 +16,26 @@ export class DataQualityModule {
       module: DataQualityModule,
       imports: [
         ObservabilityModule.forRoot(ctx),
+        AuthModule.forRoot(ctx.config),
         BusModule.forRoot(busConfigFromEnv(ctx.config, 'data-quality'), {
-          topics: ['eventsValidated', 'eventsClean', 'eventsRejected', 'dataQualityDedupe'],
+          topics: [
+            'eventsValidated',
+            'eventsClean',
+            'eventsRejected',
+            'qualityReports',
+            'dataQualityState',
+            'pipelineSpecs',
+          ],
         }),
       ],
-      providers: [{ provide: DQ_CONFIG, useValue: ctx.config }, DedupeConsumer],
+      controllers: [QualityController],
+      providers: [
+        { provide: DQ_CONFIG, useValue: ctx.config },
+        { provide: APP_FILTER, useValue: new ApiExceptionFilter(ctx.logger) },
+        SpecCatalog,
+        QualityStage,
+        ReportsView,
+      ],
     };
   }
 }

@@ -267,7 +267,7 @@ describe('report and statistics', () => {
     expect(e.report()).toEqual({
       records: 3,
       verdicts: { pass: 2, drop: 1, reject: 0 },
-      flags: { duplicate_id: 1, 'missing:x': 1, 'imputed:x': 1 },
+      flags: { duplicate_id: 1, missing: 1, 'missing:x': 1, imputed: 1, 'imputed:x': 1 },
     });
   });
 

@@ -82,7 +82,10 @@ export interface FieldStats {
 export interface QualityReport {
   records: number;
   verdicts: Record<Verdict, number>;
-  /** Records per flag; `near_duplicate:<id>` counts as `near_duplicate`. */
+  /**
+   * Records per rule (`missing`, `outlier`, `near_duplicate`, …) and per rule and field
+   * (`missing:amount`).
+   */
   flags: Record<string, number>;
 }
 
@@ -309,9 +312,9 @@ export class QualityEngine {
       : null;
     for (const f of config.fields) {
       if (f.type === 'numeric') this.numeric.set(f.name, this.numericField(f.name));
-      else if (f.type === 'categorical' || f.type === 'boolean' || f.type === 'text') {
-        this.counts.set(f.name, new ModeCounter());
-      }
+      // Value counts only where a mode is imputed: a free-text field's counts would grow with
+      // every distinct text.
+      else if (f.impute === 'mode') this.counts.set(f.name, new ModeCounter());
     }
     const skip = new Set([config.labelField, config.timestampField, config.entityField]);
     this.featureFields = config.fields.map((f) => f.name).filter((n) => !skip.has(n));
@@ -444,6 +447,11 @@ export class QualityEngine {
     return out;
   }
 
+  /** Records judged so far. */
+  get records(): number {
+    return this.counters.records;
+  }
+
   /** Counts so far: records, verdicts, records per flag. */
   report(): QualityReport {
     return structuredClone(this.counters);
@@ -494,11 +502,18 @@ export class QualityEngine {
     reasons: string[],
   ): QualityResult {
     this.counters.verdicts[verdict] += 1;
-    for (const flag of new Set(
-      flags.map((f) => (f.startsWith('near_duplicate:') ? 'near_duplicate' : f)),
-    )) {
-      this.counters.flags[flag] = (this.counters.flags[flag] ?? 0) + 1;
+    // Per rule (`missing`) and per rule and field (`missing:amount`); a near duplicate's
+    // flag names another event, so it counts under its rule only.
+    const keys = new Set<string>();
+    for (const f of flags) {
+      const colon = f.indexOf(':');
+      if (colon < 0) keys.add(f);
+      else {
+        keys.add(f.slice(0, colon));
+        if (!f.startsWith('near_duplicate:')) keys.add(f);
+      }
     }
+    for (const key of keys) this.counters.flags[key] = (this.counters.flags[key] ?? 0) + 1;
     return { verdict, record, flags, reasons };
   }
 

@@ -16,9 +16,15 @@ function issuesOf(quality: unknown): string[] {
   throw new Error('expected a QualityConfigError');
 }
 
+/** The cards spec without its tuned section. */
+const noQuality = (): DatasetSpec => {
+  const { quality: _tuned, ...rest } = cardsSpec();
+  return DatasetSpec.parse(rest);
+};
+
 describe('parseQualityConfig', () => {
   it('fills every default for a spec without a quality section', () => {
-    const c = parseQualityConfig(DatasetSpec.parse(cardsSpec()));
+    const c = parseQualityConfig(noQuality());
     expect(c.duplicates).toEqual({ byId: true, byContent: true, window: { count: 100_000 } });
     expect(c.nearDuplicates).toEqual({
       enabled: true,
@@ -38,6 +44,7 @@ describe('parseQualityConfig', () => {
       fields: ['amount', 'hour'],
     });
     expect(c.labels).toEqual({ conflicts: 'flag', window: { count: 100_000 } });
+    expect(c.report).toEqual({ everyRecords: 10_000, intervalSeconds: 60 });
     expect(Object.fromEntries(c.fields.map((f) => [f.name, f.impute]))).toEqual({
       card_id: 'none',
       amount: 'median',
@@ -54,7 +61,7 @@ describe('parseQualityConfig', () => {
 
   it('is the same for an empty section and fills nested defaults of a partial one', () => {
     const empty = parseQualityConfig(withQuality({}));
-    expect(empty).toEqual(parseQualityConfig(DatasetSpec.parse(cardsSpec())));
+    expect(empty).toEqual(parseQualityConfig(noQuality()));
     const c = parseQualityConfig(withQuality({ duplicates: { byId: false }, nearDuplicates: {} }));
     expect(c.duplicates).toEqual({ byId: false, byContent: true, window: { count: 100_000 } });
     expect(c.nearDuplicates.maxHamming).toBe(3);

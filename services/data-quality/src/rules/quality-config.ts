@@ -67,6 +67,16 @@ export const QualitySection = z.strictObject({
       fields: z.array(z.string().min(1)).optional(),
     })
     .prefault({}),
+  /**
+   * Reports on quality.reports.v1, per input partition: a window closes after `everyRecords`
+   * records, or at the first record ingested `intervalSeconds` or more after the window's first.
+   */
+  report: z
+    .strictObject({
+      everyRecords: z.number().int().min(1).max(10_000_000).default(10_000),
+      intervalSeconds: z.number().int().min(1).default(60),
+    })
+    .prefault({}),
   /** Same features (every field but label, timestamp and entity id), another label. */
   labels: z
     .strictObject({
@@ -93,6 +103,7 @@ export interface QualityConfig {
   nearDuplicates: Omit<QualitySection['nearDuplicates'], 'fields'> & { fields: string[] };
   outliers: Omit<QualitySection['outliers'], 'fields'> & { fields: string[] };
   labels: QualitySection['labels'];
+  report: QualitySection['report'];
   fields: QualityField[];
   entityField: string;
   labelField: string | null;
@@ -183,6 +194,7 @@ export function parseQualityConfig(spec: Pick<DatasetSpec, 'fields' | 'quality'>
     nearDuplicates: { ...q.nearDuplicates, fields: nearFields },
     outliers: { ...q.outliers, fields: outlierFields },
     labels: q.labels,
+    report: q.report,
     fields,
     entityField: entity!.name,
     labelField: spec.fields.find((f) => f.type === 'label')?.name ?? null,
