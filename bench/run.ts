@@ -13,6 +13,7 @@ interface BenchmarkModule {
  */
 const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   bus: () => import('./bus.js'),
+  'data-quality': () => import('./data-quality.js'),
   registry: () => import('./registry.js'),
 };
 

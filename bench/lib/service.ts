@@ -69,7 +69,12 @@ process.once('exit', () => {
 export async function startService(
   name: string,
   env: Record<string, string>,
-  options: { unset?: string[]; readyTimeoutMs?: number } = {},
+  options: {
+    unset?: string[];
+    readyTimeoutMs?: number;
+    /** How often `/health/ready` is asked (default 200 ms); lower when the ready moment is timed. */
+    readyPollMs?: number;
+  } = {},
 ): Promise<BenchService> {
   const main = path.join(repoRoot(), 'dist', 'services', name, 'src', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
@@ -123,7 +128,7 @@ export async function startService(
       () => false,
     );
     if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, options.readyPollMs ?? 200));
   }
   const pid = child.pid!;
   return {
