@@ -468,9 +468,10 @@ async function dataQualityStage(
       LOG_LEVEL: 'warn',
       // An inherited AUTH_MODE would need credentials the benchmark does not have.
       AUTH_MODE: 'none',
-      // A 50,000-record run is ~17,000 records per partition: snapshot every 5,000 so the
-      // measured stage pays for its state snapshots as it would on a long stream.
-      DQ_SNAPSHOT_EVERY: '5000',
+      // A 50,000-record run is ~17,000 records per partition and lasts seconds, so neither
+      // default trigger (50,000 records, 30 s) would fire: snapshot every 15,000 so each
+      // partition pays for one state snapshot per run — more often than on a long stream.
+      DQ_SNAPSHOT_EVERY: '15000',
     },
     { readyPollMs: POLL_MS, readyTimeoutMs: 120_000 },
   );

@@ -83,7 +83,10 @@ export async function startService(
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const key of options.unset ?? []) delete childEnv[key];
   Object.assign(childEnv, env, { PORT: String(port), HOST: host });
-  const child = spawn(process.execPath, [main], {
+  // BENCH_CPU_PROF (see profile.ts) profiles the service process too, its whole life.
+  const prof = process.env.BENCH_CPU_PROF;
+  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: repoRoot(),
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

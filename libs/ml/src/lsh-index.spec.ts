@@ -227,3 +227,71 @@ describe('LshIndex as a bounded window', () => {
     expect(() => index.query({ hi: 0, lo: 2 ** 32 })).toThrow(RangeError);
   });
 });
+
+describe('LshIndex scopes', () => {
+  it('answers a scoped query from its scope only, and never examines other scopes', () => {
+    const rng = new Rng(5);
+    const fp = (): Fingerprint64 => ({ hi: rng.nextUint32(), lo: rng.nextUint32() });
+    const index = new LshIndex<number>({ maxDistance: 10 });
+    const base = fp();
+    // 2,000 entries: the same fingerprint under 400 scopes, and random ones.
+    for (let i = 0; i < 400; i += 1) index.insert(i, base, `card-${i}`);
+    for (let i = 400; i < 2000; i += 1) index.insert(i, fp(), `card-${i % 400}`);
+    const before = index.stats.candidates;
+    const found = index.query(base, undefined, 'card-7');
+    expect(found.map((m) => m.id)).toEqual([7]);
+    // card-7 holds 5 entries; eleven bands see each at most once per band.
+    expect(index.stats.candidates - before).toBeLessThanOrEqual(5 * 11);
+    // Unscoped entries and queries live apart from scoped ones.
+    expect(index.query(base)).toEqual([]);
+    index.insert(5000, base);
+    expect(index.query(base).map((m) => m.id)).toEqual([5000]);
+    expect(index.findAny(base, 0, 'card-9')?.id).toBe(9);
+  });
+
+  it('keeps scopes through a JSON round trip and frees them on removal', () => {
+    const index = new LshIndex<string>({ maxDistance: 3, capacity: 2 });
+    const a = simhash('a card payment at the grocery');
+    index.insert('x', a, 'card-1');
+    index.insert('y', a);
+    const back = LshIndex.fromJSON<string>(JSON.parse(JSON.stringify(index.toJSON())));
+    expect(back.query(a, 3, 'card-1').map((m) => m.id)).toEqual(['x']);
+    expect(back.query(a).map((m) => m.id)).toEqual(['y']);
+    back.insert('z', a, 'card-2'); // evicts x
+    expect(back.query(a, 3, 'card-1')).toEqual([]);
+    expect([...back].map(([id]) => id)).toEqual(['y', 'z']);
+  });
+
+  it('bands a scope that outgrows a scan, and answers exactly like a scan', () => {
+    const rng = new Rng(9);
+    const index = new LshIndex<number>({ maxDistance: 3 });
+    const stored: Fingerprint64[] = [];
+    for (let i = 0; i < 5000; i += 1) {
+      const fp = { hi: rng.nextUint32(), lo: rng.nextUint32() };
+      stored.push(fp);
+      index.insert(i, fp, 'hot');
+    }
+    expect(index.stats.buckets).toBeGreaterThan(0);
+    for (let q = 0; q < 200; q += 1) {
+      const base = stored[q * 7];
+      const probe = { hi: (base.hi ^ (1 << (q % 32))) >>> 0, lo: base.lo };
+      const want = stored
+        .map((fp, id) => ({ id, d: hamming(fp, probe) }))
+        .filter((x) => x.d <= 3)
+        .map((x) => x.id)
+        .sort((a, b) => a - b);
+      expect(
+        index
+          .query(probe, 3, 'hot')
+          .map((m) => m.id)
+          .sort((a, b) => a - b),
+      ).toEqual(want);
+    }
+    // Far fewer candidates than 200 scans of 5,000.
+    expect(index.stats.candidates).toBeLessThan(200 * 5000 * 0.01);
+    // Shrinking back below the scan limit drops the bands.
+    for (let i = 0; i < 4990; i += 1) index.remove(i);
+    expect(index.stats.buckets).toBe(0);
+    expect(index.query(stored[4995], 0, 'hot').map((m) => m.id)).toEqual([4995]);
+  });
+});

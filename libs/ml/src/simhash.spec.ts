@@ -9,6 +9,7 @@ import {
   fingerprintToHex,
   fnv1a64,
   hamming,
+  hash53,
   hash64,
   normalizeText,
   popcount32,
@@ -273,5 +274,30 @@ describe('fingerprints', () => {
     expect(() => fingerprintFromHex('xyz')).toThrow(RangeError);
     expect(() => fingerprintFromBigInt(1n << 64n)).toThrow(RangeError);
     expect(() => fingerprintFromBigInt(-1n)).toThrow(RangeError);
+  });
+});
+
+describe('hash53', () => {
+  it('is a deterministic safe integer that a one-character change moves', () => {
+    const a = hash53('{"amount":12.5,"memo":"weekly groceries"}');
+    expect(Number.isSafeInteger(a)).toBe(true);
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(hash53('{"amount":12.5,"memo":"weekly groceries"}')).toBe(a);
+    expect(hash53('{"amount":12.6,"memo":"weekly groceries"}')).not.toBe(a);
+    expect(hash53('', 1)).not.toBe(hash53('', 2));
+  });
+
+  it('has no collision among 200,000 similar keys, and spreads its top bits', () => {
+    const seen = new Set<number>();
+    let high = 0;
+    for (let i = 0; i < 200_000; i += 1) {
+      const h = hash53(`record-${i}`);
+      seen.add(h);
+      if (h >= 2 ** 52) high += 1;
+    }
+    expect(seen.size).toBe(200_000);
+    // The top bit is set for about half of them.
+    expect(high / 200_000).toBeGreaterThan(0.48);
+    expect(high / 200_000).toBeLessThan(0.52);
   });
 });

@@ -1,7 +1,6 @@
 import {
   type Fingerprint64,
-  fingerprintToHex,
-  hash64,
+  hash53,
   LshIndex,
   type LshIndexState,
   RunningStats,
@@ -110,35 +109,35 @@ export interface QualitySnapshot {
   config: QualityConfig;
   seq: number;
   ids: string[];
-  contents: string[];
+  contents: number[];
   near: LshIndexState<number> | null;
   nearEntries: [number, NearEntry][];
   numeric: [string, NumericState][];
   /** Per categorical field: [JSON of the value, count], in first-seen order. */
   counts: [string, [string, number][]][];
-  labels: [string, string][];
+  labels: [number, string][];
   report: QualityReport;
 }
 
 /** A count-bounded set: the oldest member leaves when one more would not fit. */
-class CountWindow {
-  private readonly members = new Set<string>();
+class CountWindow<K extends string | number> {
+  private readonly members = new Set<K>();
   constructor(private readonly capacity: number) {}
-  has(key: string): boolean {
+  has(key: K): boolean {
     return this.members.has(key);
   }
-  add(key: string): void {
+  add(key: K): void {
     this.members.delete(key);
     this.members.add(key);
     if (this.members.size > this.capacity) {
-      this.members.delete(this.members.values().next().value as string);
+      this.members.delete(this.members.values().next().value as K);
     }
   }
-  toJSON(): string[] {
+  toJSON(): K[] {
     return [...this.members];
   }
-  static from(capacity: number, keys: readonly string[]): CountWindow {
-    const w = new CountWindow(capacity);
+  static from<K extends string | number>(capacity: number, keys: readonly K[]): CountWindow<K> {
+    const w = new CountWindow<K>(capacity);
     for (const k of keys) w.add(k);
     return w;
   }
@@ -282,7 +281,6 @@ class ModeCounter {
 
 const isMissing = (v: unknown): boolean => v === null || v === undefined;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const hex = (s: string): string => fingerprintToHex(hash64(s));
 const labelKey = (v: unknown): string | null => (isMissing(v) ? null : JSON.stringify(v));
 
 function emptyReport(): QualityReport {
@@ -291,16 +289,20 @@ function emptyReport(): QualityReport {
 
 export class QualityEngine {
   private seq = 0;
-  private ids: CountWindow;
-  private contents: CountWindow;
+  private ids: CountWindow<string>;
+  /** Content hashes (hash53: see libs/ml for the collision odds). */
+  private contents: CountWindow<number>;
   private near: LshIndex<number> | null;
   private nearEntries = new Map<number, NearEntry>();
   private numeric = new Map<string, NumericField>();
   private counts = new Map<string, ModeCounter>();
-  private labels = new Map<string, string>();
+  private labels = new Map<number, string>();
   private counters: QualityReport = emptyReport();
   private readonly outlierFields: Set<string>;
   private readonly featureFields: string[];
+  /** Spec fields in spec order, and as a set (content hashes take extra keys sorted after). */
+  private readonly fieldNames: string[];
+  private readonly known: Set<string>;
 
   constructor(readonly config: QualityConfig) {
     this.outlierFields = new Set(config.outliers.enabled ? config.outliers.fields : []);
@@ -318,6 +320,8 @@ export class QualityEngine {
     }
     const skip = new Set([config.labelField, config.timestampField, config.entityField]);
     this.featureFields = config.fields.map((f) => f.name).filter((n) => !skip.has(n));
+    this.fieldNames = config.fields.map((f) => f.name);
+    this.known = new Set(this.fieldNames);
   }
 
   process(input: QualityRecord, meta: RecordMeta): QualityResult {
@@ -414,13 +418,14 @@ export class QualityEngine {
     if (fingerprint !== null && text !== null && this.near) {
       const seq = (this.seq += 1);
       this.nearEntries.set(seq, { id: meta.id, entityId: meta.entityId, text, label });
-      const evicted = this.near.insert(seq, fingerprint);
+      const scope = cfg.nearDuplicates.sameEntity ? meta.entityId : undefined;
+      const evicted = this.near.insert(seq, fingerprint, scope);
       if (evicted !== undefined) this.nearEntries.delete(evicted);
     }
     if (cfg.labels.conflicts !== 'off' && label !== null && !this.labels.has(features)) {
       this.labels.set(features, label);
       if (this.labels.size > cfg.labels.window.count) {
-        this.labels.delete(this.labels.keys().next().value as string);
+        this.labels.delete(this.labels.keys().next().value as number);
       }
     }
     return this.finish(verdict, record, flags, reasons);
@@ -567,7 +572,10 @@ export class QualityEngine {
 
   private findNear(fp: Fingerprint64, text: string, entityId: string): NearEntry | undefined {
     const nd = this.config.nearDuplicates;
-    for (const m of this.near!.query(fp)) {
+    // Same entity only: the entity scopes the index, so other entities' entries are not even
+    // looked at.
+    const scope = nd.sameEntity ? entityId : undefined;
+    for (const m of this.near!.query(fp, undefined, scope)) {
       const entry = this.nearEntries.get(m.id)!;
       if (nd.sameEntity && entry.entityId !== entityId) continue;
       if (nd.verifyEditDistance === null) return entry;
@@ -578,16 +586,30 @@ export class QualityEngine {
   }
 
   /** Every spec field (timestamp included) plus any extra keys, absent treated as null. */
-  private contentHash(input: QualityRecord): string {
-    const names = this.config.fields.map((f) => f.name);
-    const known = new Set(names);
-    const extra = Object.keys(input)
-      .filter((k) => !known.has(k))
-      .sort();
-    return hex(JSON.stringify([...names, ...extra].map((k) => [k, input[k] ?? null])));
+  private contentHash(input: QualityRecord): number {
+    let key = '';
+    for (const k of this.fieldNames) key += valueKey(input[k]) + SEP;
+    let extra: string[] | undefined;
+    for (const k of Object.keys(input)) if (!this.known.has(k)) (extra ??= []).push(k);
+    if (extra) {
+      for (const k of extra.sort()) key += JSON.stringify(k) + '=' + valueKey(input[k]) + SEP;
+    }
+    return hash53(key);
   }
 
-  private featureHash(input: QualityRecord): string {
-    return hex(JSON.stringify(this.featureFields.map((k) => input[k] ?? null)));
+  private featureHash(input: QualityRecord): number {
+    let key = '';
+    for (const k of this.featureFields) key += valueKey(input[k]) + SEP;
+    return hash53(key);
   }
 }
+
+/**
+ * A value as hash input: JSON (absent as null; numbers as JSON writes them). JSON escapes
+ * control characters, so {@link SEP} never occurs inside a value: the joined key is unambiguous.
+ */
+function valueKey(v: unknown): string {
+  if (v === undefined || v === null) return 'null';
+  return typeof v === 'number' ? String(v) : JSON.stringify(v);
+}
+const SEP = '\u0001';
