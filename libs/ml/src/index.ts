@@ -4,4 +4,6 @@ export * from './rng';
 export * from './robust';
 export * from './simhash';
 export * from './summary-merge';
+export * from './tabular';
+export * from './text';
 export * from './welford';
