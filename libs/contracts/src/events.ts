@@ -180,9 +180,10 @@ export const RejectedEvent = z.object({
 export const FeatureVectorEvent = z.object({
   dataset: datasetName,
   entityId: z.string().min(1),
-  /** The featureset that computed the vector. */
+  /** The featureset that computed the vector (`fs-…`, or `numeric@spec-vN` before any fit). */
   featuresetVersion: z.string().min(1),
-  names: z.array(z.string()),
+  /** Column names: absent for a fitted featureset (they are on featuresets.v1). */
+  names: z.array(z.string()).optional(),
   vector: z.array(z.number()),
   label: z.union([z.number(), z.string()]).nullable(),
   eventTime: isoTime.nullable(),
@@ -230,6 +231,74 @@ const lineage = {
 };
 
 export const ModelTrainedEvent = z.object(lineage);
+
+/** A featureset version: `fs-` and the first 16 hex digits of its artifact's sha256. */
+export const FEATURESET_VERSION = /^fs-[a-f0-9]{16}$/;
+
+/**
+ * What to fit a featureset on and train with: exact offset ranges of events.clean.v1, or the
+ * records ingested in a time range (resolved to offsets by the feature service).
+ */
+export const TrainingRequestEvent = z.object({
+  /** Idempotency: one training dataset per request id. */
+  requestId: z.string().min(1).max(256),
+  dataset: datasetName,
+  range: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('offsets'),
+      /** Per partition of events.clean.v1: `from` inclusive, `to` exclusive. */
+      partitions: z
+        .array(
+          z.object({
+            partition: z.number().int().nonnegative(),
+            from: z.string().regex(/^\d+$/),
+            to: z.string().regex(/^\d+$/),
+          }),
+        )
+        .min(1),
+    }),
+    z.object({ kind: z.literal('time'), from: isoTime, to: isoTime }),
+  ]),
+  reason: z.string().max(2000).default(''),
+  requestedBy: z.string().min(1).max(256),
+});
+
+/** A fitted featureset, announced on the compacted featuresets.v1 (latest per dataset). */
+export const FeaturesetEvent = z.object({
+  dataset: datasetName,
+  version: z.string().regex(FEATURESET_VERSION),
+  specVersion: z.number().int().positive(),
+  /** The featureset's JSON (resolved spec + fitted state) in the registry's artifact store. */
+  artifact: ArtifactRef,
+  /** Column names, in vector order. */
+  names: z.array(z.string()),
+  fittedOn: z.array(OffsetRange),
+  records: z.number().int().nonnegative(),
+  createdAt: isoTime,
+});
+
+const splitCounts = z.object({
+  train: z.number().int().nonnegative(),
+  validation: z.number().int().nonnegative(),
+  test: z.number().int().nonnegative(),
+});
+
+/** A materialised training matrix, ready for the trainer. */
+export const TrainingDatasetEvent = z.object({
+  requestId: z.string().min(1).max(256),
+  dataset: datasetName,
+  specVersion: z.number().int().positive(),
+  featuresetVersion: z.string().regex(FEATURESET_VERSION),
+  featureset: ArtifactRef,
+  /** The matrix (libs/features matrix format: float32 rows, labels, split per row). */
+  matrix: ArtifactRef,
+  trainedOn: z.array(OffsetRange),
+  columns: z.number().int().nonnegative(),
+  rows: splitCounts,
+  /** Rows per label value and split (classification). */
+  classCounts: z.record(z.string(), splitCounts),
+  labelField: z.string().nullable(),
+});
 
 export const ModelCompressedEvent = z.object({
   ...lineage,
@@ -302,6 +371,27 @@ export const EVENTS = {
     summary: 'A de-duplicated, repaired record.',
     envelope: 'required',
   }),
+  featureset: defineEvent({
+    type: 'dev.mlops.featuresets.v1',
+    topic: 'featuresets',
+    schema: FeaturesetEvent,
+    summary: "A dataset's current fitted featureset (compacted: the latest per dataset).",
+    envelope: 'required',
+  }),
+  trainingRequest: defineEvent({
+    type: 'dev.mlops.training.request.v1',
+    topic: 'trainingRequests',
+    schema: TrainingRequestEvent,
+    summary: 'Fit a featureset and build a training matrix on a range of the clean stream.',
+    envelope: 'required',
+  }),
+  trainingDataset: defineEvent({
+    type: 'dev.mlops.training.dataset.v1',
+    topic: 'trainingDatasets',
+    schema: TrainingDatasetEvent,
+    summary: 'A materialised training matrix and its featureset, with lineage.',
+    envelope: 'required',
+  }),
   featureVector: defineEvent({
     type: 'dev.mlops.features.v1',
     topic: 'features',
@@ -366,6 +456,9 @@ export type QualityCounts = z.infer<typeof QualityCounts>;
 export type QualityRates = z.infer<typeof QualityRates>;
 export type FieldSummary = z.infer<typeof FieldSummary>;
 export type QualityReportEvent = z.infer<typeof QualityReportEvent>;
+export type TrainingRequestEvent = z.infer<typeof TrainingRequestEvent>;
+export type FeaturesetEvent = z.infer<typeof FeaturesetEvent>;
+export type TrainingDatasetEvent = z.infer<typeof TrainingDatasetEvent>;
 export type ArtifactRef = z.infer<typeof ArtifactRef>;
 export type OffsetRange = z.infer<typeof OffsetRange>;
 export type ModelTrainedEvent = z.infer<typeof ModelTrainedEvent>;

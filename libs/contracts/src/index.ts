@@ -3,3 +3,4 @@ export * from './envelope';
 export * from './events';
 export * from './spec/dataset-spec';
 export * from './spec/validate-record';
+export * from './spec/feature-spec';

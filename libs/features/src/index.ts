@@ -1,0 +1,3 @@
+export * from './featureset';
+export * from './matrix';
+export * from './split';

@@ -1,0 +1,1 @@
+export const ONLINE_STORE = Symbol('ONLINE_STORE');
