@@ -201,7 +201,20 @@ describe('feature service: fit on an offset range, stream with the fitted featur
 
     // 5. The same range again under another id: the same featureset and matrix. The first id
     //    again: no second answer. A third request, with the service killed right after it.
-    await request(t, { ...r1, requestId: 'r2' });
+    // r2 over REST, as a user would ask.
+    const posted = await fetch(`${feature.url}/v1/datasets/cards/training-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ requestId: 'r2', range: r1.range }),
+    });
+    expect(posted.status).toBe(202);
+    expect(await posted.json()).toMatchObject({ requestId: 'r2', requestedBy: 'anonymous' });
+    const bad = await fetch(`${feature.url}/v1/datasets/cards/training-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ range: { kind: 'yesterday' } }),
+    });
+    expect(bad.status).toBe(400);
     await request(t, r1);
     await consumeUntil(t.kafka, t.topic('trainingDatasets'), answered('r2'), 180_000);
     await request(t, { ...r1, requestId: 'r3' });

@@ -1,4 +1,12 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { json } from 'express';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@mlops/auth';
 import { busConfigFromEnv } from '@mlops/bus';
@@ -14,7 +22,7 @@ import { TrainingConsumer } from './training/training.consumer';
 import { FeaturesConsumer } from './vectors/features.consumer';
 
 @Module({})
-export class FeatureModule implements OnApplicationShutdown {
+export class FeatureModule implements NestModule, OnApplicationShutdown {
   constructor(@Inject(ONLINE_STORE) private readonly online: OnlineStore) {}
 
   static forRoot(ctx: ServiceContext<FeatureConfig>): DynamicModule {
@@ -62,6 +70,11 @@ export class FeatureModule implements OnApplicationShutdown {
         TrainingConsumer,
       ],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Small JSON bodies only (training requests).
+    consumer.apply(json({ limit: '64kb' })).forRoutes('*path');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,7 +1,15 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ReadOnly } from '@mlops/auth';
-import { DATASET_NAME, type FeaturesetEvent } from '@mlops/contracts';
-import { ApiError } from '@mlops/nest-kit';
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Principal, ReadOnly, Roles, type AuthPrincipal } from '@mlops/auth';
+import { Bus } from '@mlops/bus';
+import {
+  DATASET_NAME,
+  EVENTS,
+  TrainingRequestEvent,
+  topicName,
+  type FeaturesetEvent,
+} from '@mlops/contracts';
+import { ApiError, SpecCatalog } from '@mlops/nest-kit';
 import { FeaturesetCatalog } from '../featuresets/featureset.catalog';
 import { ONLINE_STORE } from '../online/online.tokens';
 import type { OnlineFeatures, OnlineStore } from '../online/online-store';
@@ -11,7 +19,64 @@ export class FeaturesController {
   constructor(
     @Inject(ONLINE_STORE) private readonly online: OnlineStore,
     private readonly featuresets: FeaturesetCatalog,
+    @Inject(Bus) private readonly bus: Bus,
+    private readonly specs: SpecCatalog,
   ) {}
+
+  /**
+   * Asks for a fit: puts a request on training.requests.v1 (what any Kafka client may do) and
+   * answers 202 with it. Without a range: everything events.clean.v1 holds now.
+   */
+  @Post('training-requests')
+  @HttpCode(202)
+  @Roles('publisher')
+  async requestTraining(
+    @Param('dataset') dataset: string,
+    @Body() body: unknown,
+    @Principal() caller: AuthPrincipal,
+  ): Promise<TrainingRequestEvent> {
+    checkDataset(dataset);
+    if (!(await this.specs.resolve(dataset))) {
+      throw new ApiError(404, 'unknown_dataset', `no dataset spec named "${dataset}"`);
+    }
+    const given = (typeof body === 'object' && body !== null ? body : {}) as Record<
+      string,
+      unknown
+    >;
+    let range = given.range;
+    if (range === undefined) {
+      const offsets = await this.bus.admin.fetchTopicOffsets(
+        topicName('eventsClean', this.bus.prefix),
+      );
+      range = {
+        kind: 'offsets',
+        partitions: offsets.map((o) => ({ partition: o.partition, from: o.low, to: o.high })),
+      };
+    }
+    const parsed = TrainingRequestEvent.safeParse({
+      requestId: given.requestId ?? randomUUID(),
+      dataset,
+      range,
+      reason: given.reason ?? 'requested over REST',
+      requestedBy: caller.subject,
+    });
+    if (!parsed.success) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
+    }
+    await this.bus.producer.send([
+      {
+        event: EVENTS.trainingRequest,
+        key: dataset,
+        data: parsed.data,
+        attrs: { id: `req:${parsed.data.requestId}`, subject: dataset },
+      },
+    ]);
+    return parsed.data;
+  }
 
   /** The entity's latest vector (online store), with its column names when known. */
   @Get('entities/:id/features')
