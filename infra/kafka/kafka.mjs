@@ -182,8 +182,8 @@ function formatStorage(s) {
       `-Dlog4j2.configurationFile=${path.join(s.dataDir, 'log4j2.properties')}`,
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
+      // `=`: a base64url id may start with '-', which argparse would take for an option.
+      `--cluster-id=${clusterId}`,
       '-c',
       s.configFile,
     ],
