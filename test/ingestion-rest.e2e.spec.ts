@@ -340,10 +340,10 @@ describe('service process lifecycle', () => {
     await consumeUntil(t.kafka, t.topic('eventsClean'), (r) => r.length >= 50);
     const metrics = await (await fetch(`${dq.url}/metrics`)).text();
     expect(metrics).toMatch(
-      /bus_messages_in_total\{consumer="dedupe",topic="[^"]+events\.validated\.v1",service="data-quality"\} 50/,
+      /bus_messages_in_total\{consumer="quality",topic="[^"]+events\.validated\.v1",service="data-quality"\} 50/,
     );
     expect(metrics).toMatch(
-      /bus_transactions_total\{consumer="dedupe",outcome="committed",service="data-quality"\} \d+/,
+      /bus_transactions_total\{consumer="quality",outcome="committed",service="data-quality"\} \d+/,
     );
     expect(metrics).toMatch(/# TYPE bus_handler_duration_seconds histogram/);
     const ready = (await (await fetch(`${dq.url}/health/ready`)).json()) as {
@@ -351,7 +351,12 @@ describe('service process lifecycle', () => {
       checks: Record<string, { ok: boolean }>;
     };
     expect(ready.status).toBe('ok');
-    expect(Object.keys(ready.checks).sort()).toEqual(['bus', 'dedupe-window']);
+    expect(Object.keys(ready.checks).sort()).toEqual([
+      'bus',
+      'quality-reports',
+      'quality-stage',
+      'specs',
+    ]);
     expect(await dq.stop()).toBe(0);
     expect(dq.output()).not.toMatch(/"level":"error"/);
     await t.close();

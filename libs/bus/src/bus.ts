@@ -16,13 +16,32 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Broker answers that kafkajs retries by itself (a coordinator or leader still being elected,
+ * a rebalance): it logs them as errors, but they are only worth a warning.
+ */
+const RETRIED_BY_KAFKAJS = new Set([
+  'The group coordinator is not available',
+  'This is not the correct coordinator for this group',
+  "The coordinator is loading and hence can't process requests for this group",
+  'There is no leader for this topic-partition as we are in the middle of a leadership election',
+  'The group is rebalancing, so a rejoin is needed',
+]);
+
 /** kafkajs logs through the service's pino logger, as JSON like every other line. */
-function kafkaLogCreator(logger: Logger) {
+export function kafkaLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafkajs' });
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
-      child[LEVELS[level] ?? 'info'](extra, message);
+      let name = LEVELS[level] ?? 'info';
+      if (
+        name === 'error' &&
+        typeof extra.error === 'string' &&
+        RETRIED_BY_KAFKAJS.has(extra.error)
+      )
+        name = 'warn';
+      child[name](extra, message);
     };
 }
 
