@@ -14,6 +14,7 @@ interface BenchmarkModule {
 const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   bus: () => import('./bus.js'),
   'data-quality': () => import('./data-quality.js'),
+  feature: () => import('./feature.js'),
   registry: () => import('./registry.js'),
 };
 
