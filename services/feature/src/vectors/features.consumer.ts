@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Bus, type BatchResult, type Outgoing, type Rejection } from '@mlops/bus';
-import { EVENTS, type FeatureVectorEvent } from '@mlops/contracts';
-import { transform } from '@mlops/features';
+import { EVENTS, type DatasetSpec, type FeatureVectorEvent } from '@mlops/contracts';
+import { transform, type Featureset } from '@mlops/features';
 import { SpecCatalog } from '@mlops/nest-kit';
 import { LOGGER } from '@mlops/observability';
 import type { Logger } from 'pino';
@@ -37,9 +37,20 @@ export class FeaturesConsumer implements OnApplicationBootstrap {
         const rejects: Rejection[] = [];
         const latest = new Map<string, Map<string, OnlineFeatures>>();
         const now = new Date().toISOString();
+        // Spec and featureset once per dataset and batch, not per event.
+        const context = new Map<
+          string,
+          { spec: DatasetSpec | undefined; fs: Featureset | undefined; timeField?: string }
+        >();
+        for (const dataset of new Set(events.map((e) => e.data.dataset))) {
+          const spec = await this.specs.resolve(dataset);
+          const fs = spec ? await this.featuresets.current(dataset) : undefined;
+          const timeField = spec?.fields.find((f) => f.type === 'timestamp')?.name;
+          context.set(dataset, { spec, fs, timeField });
+        }
         for (const e of events) {
           const { dataset } = e.data;
-          const spec = await this.specs.resolve(dataset);
+          const { spec, fs, timeField } = context.get(dataset)!;
           if (!spec) {
             rejects.push({
               event: e,
@@ -47,12 +58,10 @@ export class FeaturesConsumer implements OnApplicationBootstrap {
             });
             continue;
           }
-          const fs = await this.featuresets.current(dataset);
           let data: FeatureVectorEvent;
           if (fs) {
-            const timeField = spec.fields.find((f) => f.type === 'timestamp');
             const label = fs.spec.labelField ? e.data.record[fs.spec.labelField] : null;
-            const time = timeField ? e.data.record[timeField.name] : null;
+            const time = timeField ? e.data.record[timeField] : null;
             data = {
               dataset,
               entityId: e.data.entityId,
