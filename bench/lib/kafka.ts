@@ -25,7 +25,7 @@ function log(line: string): void {
 /**
  * The broker of a benchmark, found the way the test harness finds one: `KAFKA_BROKERS` when
  * set; else the local KRaft broker of infra/kafka on a port of its own (BENCH_KAFKA_PORT,
- * default 39192, away from `npm start`'s 9092 and the tests' 39092) with a temporary data
+ * default 21192, away from `npm start`'s 9092 and the tests' 21092) with a temporary data
  * directory, stopped and removed by `stop()`.
  */
 export async function startKafka(): Promise<BenchKafka> {
@@ -42,7 +42,7 @@ export async function startKafka(): Promise<BenchKafka> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mlops-bench-kafka-'));
   const env = {
     ...process.env,
-    KAFKA_PORT: process.env.BENCH_KAFKA_PORT ?? '39192',
+    KAFKA_PORT: process.env.BENCH_KAFKA_PORT ?? '21192',
     KAFKA_DATA_DIR: dataDir,
   };
   const started = Date.now();

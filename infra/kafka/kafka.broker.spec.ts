@@ -11,7 +11,7 @@ import { start, status, stop } from './kafka.mjs';
  */
 describe('infra/kafka: a broker of our own, started and stopped idempotently', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mlops-kafka-script-'));
-  const env = { ...process.env, KAFKA_PORT: '39392', KAFKA_DATA_DIR: dataDir, KAFKA_HEAP: '512m' };
+  const env = { ...process.env, KAFKA_PORT: '21392', KAFKA_DATA_DIR: dataDir, KAFKA_HEAP: '512m' };
 
   afterAll(async () => {
     await stop(env);
@@ -20,11 +20,11 @@ describe('infra/kafka: a broker of our own, started and stopped idempotently', (
 
   it('starts, reports, refuses nothing when started twice, and stops twice', async () => {
     const first = await start(env);
-    expect(first).toMatchObject({ brokers: '127.0.0.1:39392', started: true });
+    expect(first).toMatchObject({ brokers: '127.0.0.1:21392', started: true });
     const second = await start(env);
     expect(second).toMatchObject({ started: false, pid: first.pid });
     expect(await status(env)).toEqual({
-      brokers: '127.0.0.1:39392',
+      brokers: '127.0.0.1:21392',
       pid: first.pid,
       answers: true,
     });

@@ -61,7 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mlops-test-kafka-'));
   const env = {
     ...process.env,
-    KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '39092',
+    KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '21092',
     KAFKA_DATA_DIR: dataDir,
   };
   const { brokers } = await startLocalKafka(env);
