@@ -23,7 +23,12 @@ import {
   validateRecord,
   type ValidatedEvent,
 } from '@mlops/contracts';
-import { cardsSpec, generateCards, type GenerateCardsOptions } from '@mlops/datagen';
+import {
+  cardsSpec,
+  generateCards,
+  QUALITY_WORKLOAD,
+  type GenerateCardsOptions,
+} from '@mlops/datagen';
 import { withKafka } from './lib/kafka';
 import { intEnv } from './lib/measure';
 import { Recorder, type BenchResult } from './lib/report';
@@ -59,21 +64,8 @@ const RUNS = intEnv('BENCH_RUNS', 5);
  */
 const DQ_GROUP = 'data-quality.stage';
 
-/**
- * generateCards injects no defects unless asked (every rate defaults to 0). These are the rates
- * and seed of the data-quality acceptance test (services/data-quality/src/rules/acceptance.spec.ts),
- * so every rule has work: 2 % exact duplicates, 1 % repeated ids, 2 % near duplicates, 2 %
- * missing values, 1 % outliers, 1 % label conflicts.
- */
-const GENERATOR: Omit<GenerateCardsOptions, 'n'> = {
-  seed: 7,
-  duplicateRate: 0.02,
-  duplicateIdRate: 0.01,
-  nearDuplicateRate: 0.02,
-  missingRate: 0.02,
-  outlierRate: 0.01,
-  labelConflictRate: 0.01,
-};
+/** The acceptance workload of the data-quality tests, so every rule has work. */
+const GENERATOR: Omit<GenerateCardsOptions, 'n'> = QUALITY_WORKLOAD;
 
 const PARTITIONS = TOPICS.eventsValidated.partitions;
 

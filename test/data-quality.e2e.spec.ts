@@ -10,6 +10,7 @@ import {
 import {
   cardsSpec,
   generateCards,
+  QUALITY_WORKLOAD,
   scoreDetections,
   type DefectKind,
   type GeneratedCards,
@@ -107,16 +108,7 @@ function reference(validated: Collected[]): Map<string, Decision> {
 describe('data-quality on 50,000 generated records, killed mid-stream', () => {
   let t: TestKafka;
   const services: RunningService[] = [];
-  const gen = generateCards({
-    n: N,
-    seed: 7,
-    duplicateRate: 0.02,
-    duplicateIdRate: 0.01,
-    nearDuplicateRate: 0.02,
-    missingRate: 0.02,
-    outlierRate: 0.01,
-    labelConflictRate: 0.01,
-  });
+  const gen = generateCards({ n: N, ...QUALITY_WORKLOAD });
   const env = () => ({
     KAFKA_BROKERS: t.brokers,
     KAFKA_TOPIC_PREFIX: t.prefix,

@@ -74,6 +74,21 @@ export interface GenerateCardsOptions {
   idPrefix?: string;
 }
 
+/**
+ * The data-quality acceptance workload (seed 7): 2 % exact duplicates, 1 % repeated ids, 2 %
+ * near duplicates, 2 % missing values, 1 % outliers, 1 % label conflicts. The rules' unit
+ * acceptance, the stage's e2e test and the data-quality benchmark all use it with n = 50,000.
+ */
+export const QUALITY_WORKLOAD = {
+  seed: 7,
+  duplicateRate: 0.02,
+  duplicateIdRate: 0.01,
+  nearDuplicateRate: 0.02,
+  missingRate: 0.02,
+  outlierRate: 0.01,
+  labelConflictRate: 0.01,
+} as const satisfies Omit<GenerateCardsOptions, 'n'>;
+
 export interface GeneratedCards {
   records: CardRecord[];
   /** The CloudEvents id of each record (a `duplicate_id` defect repeats an earlier one). */

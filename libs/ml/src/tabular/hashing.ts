@@ -9,9 +9,7 @@
  */
 
 import type { Category } from '../robust';
-
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
+import { murmur3Bytes } from '../text/murmur3';
 
 const encoder = new TextEncoder();
 // Reused across calls: hashing a token allocates nothing once the buffer is big enough.
@@ -31,36 +29,7 @@ function utf8(s: string): Uint8Array {
  */
 export function murmurHash32(key: string | Uint8Array, seed = 0): number {
   const bytes = typeof key === 'string' ? utf8(key) : key;
-  const len = bytes.length;
-  let h = seed | 0;
-  const blocksEnd = len & ~3;
-  let i = 0;
-  for (; i < blocksEnd; i += 4) {
-    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    k = Math.imul(k, C1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, C2);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  const tail = len - i;
-  if (tail > 0) {
-    let k = bytes[i];
-    if (tail > 1) k ^= bytes[i + 1] << 8;
-    if (tail > 2) k ^= bytes[i + 2] << 16;
-    k = Math.imul(k, C1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, C2);
-    h ^= k;
-  }
-  h ^= len;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return murmur3Bytes(bytes, 0, bytes.length, seed) | 0;
 }
 
 /** Where a token lands: its column and the sign of its contribution. */

@@ -1,5 +1,11 @@
 import { DatasetSpec, type DatasetSpecInput } from '@mlops/contracts';
-import { type DefectKind, cardsSpec, generateCards, scoreDetections } from '@mlops/datagen';
+import {
+  type DefectKind,
+  cardsSpec,
+  generateCards,
+  scoreDetections,
+  QUALITY_WORKLOAD,
+} from '@mlops/datagen';
 import { p2ErrorBound, quantileRankError } from '@mlops/ml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QualityEngine, type QualityRecord, type QualityResult } from './engine';
@@ -21,16 +27,7 @@ import { parseQualityConfig } from './quality-config';
  */
 
 const N = 50_000;
-const gen = generateCards({
-  n: N,
-  seed: 7,
-  duplicateRate: 0.02,
-  duplicateIdRate: 0.01,
-  nearDuplicateRate: 0.02,
-  missingRate: 0.02,
-  outlierRate: 0.01,
-  labelConflictRate: 0.01,
-});
+const gen = generateCards({ n: N, ...QUALITY_WORKLOAD });
 
 /** The tuned section the cards spec ships with. */
 const CARDS_QUALITY = cardsSpec().quality;
