@@ -1,0 +1,3 @@
+export * from './mlp';
+export * from './model';
+export * from './protobuf';
