@@ -13,7 +13,7 @@ import { Bus } from './bus';
 import { BackpressureError, PermanentError, TransientError } from './errors';
 import { BusMetrics } from './metrics';
 import { BusProducer } from './producer';
-import { readPartition } from './range';
+import { readPartition, readPartitions } from './range';
 
 const logger = pino({ level: 'silent' });
 
@@ -366,6 +366,49 @@ describe('libs/bus on the real broker', () => {
     await accepted;
     expect(producer.pending).toBe(0);
     await producer.disconnect();
+  });
+
+  it('readPartitions reads exact ranges of several partitions with one consumer, in order, skipping aborted records', async () => {
+    const bus = await newBus('ranges');
+    await bus.ensureTopics(['predictions']);
+    const topic = t.topic('predictions');
+    const rec = (p: number, i: number) => ({ key: `k${p}-${i}`, value: `${p}:${i}`, partition: p });
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: [0, 1, 2].flatMap((p) => Array.from({ length: 10 }, (_, i) => rec(p, i))),
+    });
+    // An aborted transaction on partition 1 in the middle of the range.
+    const tx = t.kafka.producer({
+      transactionalId: `${t.prefix}ranges-tx`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await tx.connect();
+    const aborted = await tx.transaction();
+    await aborted.send({ topic, messages: [{ key: 'gone', value: 'aborted', partition: 1 }] });
+    await aborted.abort();
+    await t.producer.send({ topic, acks: -1, messages: [rec(1, 10)] });
+    await tx.disconnect();
+
+    const got = new Map<number, string[]>();
+    await readPartitions(
+      t.kafka,
+      bus.admin,
+      {
+        topic,
+        partitions: [
+          { partition: 0, from: '2', to: '7' },
+          { partition: 1, from: '0' },
+        ],
+      },
+      (p, ms) => {
+        got.set(p, [...(got.get(p) ?? []), ...ms.map((m) => m.value!.toString())]);
+      },
+    );
+    expect(got.get(0)).toEqual(['0:2', '0:3', '0:4', '0:5', '0:6']);
+    expect(got.get(1)).toEqual([...Array.from({ length: 10 }, (_, i) => `1:${i}`), '1:10']);
+    expect(got.has(2)).toBe(false);
   });
 
   it('fence() aborts a transaction a crashed owner left open, so a read_committed read back sees what committed after it', async () => {

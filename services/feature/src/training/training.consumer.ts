@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import {
   Bus,
   PermanentError,
-  readPartition,
+  readPartitions,
   type BatchResult,
   type BusEvent,
   type Outgoing,
@@ -220,31 +220,37 @@ export class TrainingConsumer implements OnApplicationBootstrap {
     ranges: OffsetRange[],
     heartbeat: () => Promise<void>,
   ): Promise<CleanEvent[]> {
-    const out: CleanEvent[] = [];
+    // One consumer for every partition; the records are then put in (partition, offset) order,
+    // the order the featureset is fitted in.
+    const byPartition = new Map<number, CleanEvent[]>(ranges.map((r) => [r.partition, []]));
     let total = 0;
-    for (const r of [...ranges].sort((a, b) => a.partition - b.partition)) {
-      await readPartition(
-        this.bus.kafka,
-        this.bus.admin,
-        { topic: r.topic, partition: r.partition, from: r.from, to: r.to },
-        async (messages) => {
-          for (const m of messages) {
-            total += 1;
-            if (total > this.config.FEATURE_MAX_FIT_RECORDS) {
-              throw new PermanentError(
-                'range_too_large',
-                `more than FEATURE_MAX_FIT_RECORDS (${this.config.FEATURE_MAX_FIT_RECORDS}) records`,
-              );
-            }
-            if (!m.value) continue;
-            const parsed = EVENTS.cleanEvent.schema.safeParse(JSON.parse(m.value.toString('utf8')));
-            if (parsed.success && parsed.data.dataset === dataset) out.push(parsed.data);
+    const topic = ranges[0]?.topic;
+    if (topic === undefined) return [];
+    await readPartitions(
+      this.bus.kafka,
+      this.bus.admin,
+      {
+        topic,
+        partitions: ranges.map((r) => ({ partition: r.partition, from: r.from, to: r.to })),
+      },
+      async (partition, messages) => {
+        const out = byPartition.get(partition)!;
+        for (const m of messages) {
+          total += 1;
+          if (total > this.config.FEATURE_MAX_FIT_RECORDS) {
+            throw new PermanentError(
+              'range_too_large',
+              `more than FEATURE_MAX_FIT_RECORDS (${this.config.FEATURE_MAX_FIT_RECORDS}) records`,
+            );
           }
-          await heartbeat();
-        },
-      );
-    }
-    return out;
+          if (!m.value) continue;
+          const parsed = EVENTS.cleanEvent.schema.safeParse(JSON.parse(m.value.toString('utf8')));
+          if (parsed.success && parsed.data.dataset === dataset) out.push(parsed.data);
+        }
+        await heartbeat();
+      },
+    );
+    return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p)!);
   }
 }
 
