@@ -36,6 +36,9 @@ async function dockerEngine(): Promise<boolean> {
  * themselves with a topic prefix and group ids of their own.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // `--project unit` needs neither a build nor a broker: pure tests start in a second.
+  const tiers = project.vitest.projects.map((p) => p.name);
+  if (!tiers.includes('broker') && !tiers.includes('e2e')) return async () => {};
   // The e2e tests run the built services as processes.
   const build = spawnSync(
     process.execPath,
