@@ -1,4 +1,5 @@
 import {
+  type FieldSummary,
   type Fingerprint64,
   hash53,
   LshIndex,
@@ -63,16 +64,11 @@ export interface QualityResult {
   reasons: string[];
 }
 
-/** Robust statistics of one numeric field over the values the engine learned from. */
-export interface FieldStats {
-  count: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  q1: number;
-  median: number;
-  q3: number;
+/**
+ * Robust statistics of one numeric field over the values the engine learned from: the summary
+ * libs/ml merges across partitions, with the IQR and the warm-up's excluded outliers.
+ */
+export interface FieldStats extends FieldSummary {
   iqr: number;
   /** Values of the warm-up left out of the statistics as outliers. */
   warmupExcluded: number;
