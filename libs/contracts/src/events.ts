@@ -230,7 +230,15 @@ const lineage = {
   description: z.string().max(5000).optional(),
 };
 
-export const ModelTrainedEvent = z.object(lineage);
+export const ModelTrainedEvent = z.object({
+  ...lineage,
+  task: z.enum(['binary', 'multiclass', 'regression']).optional(),
+  /**
+   * The training report (JSON): evaluation on validation and test, per-epoch curves, and the
+   * reference statistics the drift monitor compares serving traffic with.
+   */
+  report: ArtifactRef.optional(),
+});
 
 /** A featureset version: `fs-` and the first 16 hex digits of its artifact's sha256. */
 export const FEATURESET_VERSION = /^fs-[a-f0-9]{16}$/;
@@ -298,6 +306,43 @@ export const TrainingDatasetEvent = z.object({
   /** Rows per label value and split (classification). */
   classCounts: z.record(z.string(), splitCounts),
   labelField: z.string().nullable(),
+});
+
+export const TRAINING_JOB_STATES = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
+
+/** A training job's state; the latest record per job id is its state (keyed by dataset). */
+export const TrainingJobEvent = z.object({
+  jobId: z.string().min(1).max(256),
+  state: z.enum(TRAINING_JOB_STATES),
+  /** The training dataset event the job trains on (what a restarted trainer re-runs). */
+  input: TrainingDatasetEvent,
+  model: modelName,
+  attempt: z.number().int().nonnegative(),
+  queuedAt: isoTime,
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  /** Last progress of a running job (epoch, step, loss, metric). */
+  progress: z.record(z.string(), z.number()).nullable(),
+  /** Set when failed or cancelled: a stable code and a message a person can act on. */
+  error: z.object({ code: z.string().min(1), message: z.string() }).nullable(),
+  /** Set when succeeded. */
+  result: z
+    .object({
+      artifact: ArtifactRef,
+      report: ArtifactRef,
+      metrics: z.record(z.string(), z.number()),
+      backend: z.string(),
+      durationMs: z.number().nonnegative(),
+    })
+    .nullable(),
+  /** Who cancelled, or `trainer`. */
+  updatedBy: z.string().min(1).max(256),
 });
 
 export const ModelCompressedEvent = z.object({
@@ -421,6 +466,13 @@ export const EVENTS = {
     summary: 'A trained model and its lineage, its artifact already stored by the registry.',
     envelope: 'required',
   }),
+  trainingJob: defineEvent({
+    type: 'dev.mlops.training.job.v1',
+    topic: 'trainingJobs',
+    schema: TrainingJobEvent,
+    summary: "A training job's state; its end (succeeded, failed, cancelled) closes the job.",
+    envelope: 'required',
+  }),
   modelCompressed: defineEvent({
     type: 'dev.mlops.models.compressed.v1',
     topic: 'modelsCompressed',
@@ -462,6 +514,8 @@ export type TrainingDatasetEvent = z.infer<typeof TrainingDatasetEvent>;
 export type ArtifactRef = z.infer<typeof ArtifactRef>;
 export type OffsetRange = z.infer<typeof OffsetRange>;
 export type ModelTrainedEvent = z.infer<typeof ModelTrainedEvent>;
+export type TrainingJobEvent = z.infer<typeof TrainingJobEvent>;
+export type TrainingJobState = (typeof TRAINING_JOB_STATES)[number];
 export type ModelCompressedEvent = z.infer<typeof ModelCompressedEvent>;
 export type ModelDecisionEvent = z.infer<typeof ModelDecisionEvent>;
 export type ModelLifecycleEvent = z.infer<typeof ModelLifecycleEvent>;

@@ -4,3 +4,4 @@ export * from './events';
 export * from './spec/dataset-spec';
 export * from './spec/validate-record';
 export * from './spec/feature-spec';
+export * from './spec/training-spec';

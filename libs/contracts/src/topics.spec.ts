@@ -37,11 +37,12 @@ describe('TOPICS', () => {
       'predictions.v1',
       'quality.reports.v1',
       'training.datasets.v1',
+      'training.jobs.v1',
       'training.requests.v1',
     ]);
   });
 
-  it('compacts exactly the specs, the model lifecycle, the featuresets and the data-quality state changelog', () => {
+  it('compacts exactly the specs, the model lifecycle, the featuresets, the data-quality state changelog and the training jobs', () => {
     expect(
       definitions
         .filter((t) => t.compacted)
@@ -52,6 +53,7 @@ describe('TOPICS', () => {
       'featuresets.v1',
       'models.lifecycle.v1',
       'pipeline.specs.v1',
+      'training.jobs.v1',
     ]);
   });
 
@@ -82,7 +84,7 @@ describe('TOPICS', () => {
 
   it('lists every key in TOPIC_KEYS', () => {
     expect(TOPIC_KEYS).toEqual(Object.keys(TOPICS));
-    expect(TOPIC_KEYS).toHaveLength(18);
+    expect(TOPIC_KEYS).toHaveLength(19);
   });
 });
 

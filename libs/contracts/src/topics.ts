@@ -19,7 +19,7 @@ export type ServiceName = (typeof SERVICES)[number];
 
 /** What a topic's record key is: it fixes the unit of ordering. */
 export type TopicKeying =
-  'dataset:entityId' | 'dataset' | 'model' | 'dataset:eventId' | 'input-partition';
+  'dataset:entityId' | 'dataset' | 'model' | 'dataset:eventId' | 'input-partition' | 'job';
 
 export interface TopicDefinition {
   /** The versioned topic name, without deployment prefix. */
@@ -136,6 +136,17 @@ export const TOPICS = {
     compacted: false,
     partitions: 1,
     producers: ['feature'],
+    consumers: ['trainer'],
+  }),
+  trainingJobs: topic({
+    name: 'training.jobs.v1',
+    description:
+      "Training jobs' state (queued, running, succeeded, failed, cancelled), the latest per job: the trainer's persisted queue, and the end of every job as an event.",
+    // Compacted by job id: the latest state of every job survives.
+    key: 'job',
+    compacted: true,
+    partitions: 1,
+    producers: ['trainer'],
     consumers: ['trainer'],
   }),
   modelsTrained: topic({

@@ -98,6 +98,17 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
     const d = e.data;
     await this.checkArtifact(d.artifact);
     const compressed = 'parentVersion' in d ? d : undefined;
+    const trained = compressed ? undefined : (d as ModelTrainedEvent);
+    if (trained?.report) await this.checkArtifact(trained.report);
+    // The training report (metrics, curves, drift reference) travels as tags of the version,
+    // where the drift monitor and the compressor look it up.
+    const reportTags: Record<string, string> = {};
+    if (trained?.report) {
+      reportTags['mlops.report.uri'] = trained.report.uri;
+      reportTags['mlops.report.sha256'] = trained.report.sha256;
+      reportTags['mlops.report.size'] = String(trained.report.size);
+    }
+    if (trained?.task) reportTags['mlops.task'] = trained.task;
     const input: NewVersion = {
       model: d.model,
       description: d.description ?? '',
@@ -106,7 +117,7 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
       metrics: d.metrics,
       tags: compressed
         ? { ...d.tags, 'mlops.gate': compressed.gate.passed ? 'passed' : 'failed' }
-        : d.tags,
+        : { ...d.tags, ...reportTags },
       artifact: d.artifact,
       parentVersion: compressed?.parentVersion ?? null,
       variant: compressed?.variant ?? null,
