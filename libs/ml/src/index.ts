@@ -9,4 +9,5 @@ export * from './simhash';
 export * from './summary-merge';
 export * from './tabular';
 export * from './text';
+export * from './training';
 export * from './welford';
