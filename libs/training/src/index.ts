@@ -1,0 +1,6 @@
+export * from './backend';
+export * from './evaluation';
+export * from './loop';
+export * from './network';
+export * from './onnx';
+export * from './optimizers';
