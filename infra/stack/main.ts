@@ -18,6 +18,7 @@ const SERVICES: ServiceSpec[] = [
   { name: 'ingestion', port: 3001 },
   { name: 'data-quality', port: 3002 },
   { name: 'feature', port: 3003 },
+  { name: 'trainer', port: 3004 },
   { name: 'model-registry', port: 3006 },
 ];
 

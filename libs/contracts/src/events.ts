@@ -316,7 +316,7 @@ export const TRAINING_JOB_STATES = [
   'cancelled',
 ] as const;
 
-/** A training job's state; the latest record per job id is its state (keyed by dataset). */
+/** A training job's state; the latest record per job id is its state (keyed by job id). */
 export const TrainingJobEvent = z.object({
   jobId: z.string().min(1).max(256),
   state: z.enum(TRAINING_JOB_STATES),
