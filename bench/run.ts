@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   'data-quality': () => import('./data-quality.js'),
   feature: () => import('./feature.js'),
   registry: () => import('./registry.js'),
+  trainer: () => import('./trainer.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
