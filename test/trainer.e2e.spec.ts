@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,6 @@ import { RegistryClient } from '@mlops/registry-client';
 import {
   cloudEventMessage,
   consumeUntil,
-  publishSpec,
   readAll,
   startService,
   testKafka,
@@ -103,14 +103,22 @@ describe('trainer: a training dataset becomes a checked, registered ONNX model',
     t = await testKafka('trainer');
     dir = mkdtempSync(path.join(tmpdir(), 'trainer-e2e-'));
     await t.createTopics(['pipelineSpecs', 'eventsClean', 'trainingRequests', 'trainingDatasets']);
-    await publishSpec(t, SPEC);
-    await publishSpec(t, SLOW);
     registry = await startService('model-registry', {
       ...env(),
       ARTIFACT_DIR: path.join(dir, 'artifacts'),
       REGISTRY_SQLITE_PATH: path.join(dir, 'registry.sqlite'),
     });
     client = new RegistryClient({ url: registry.url });
+    // Specs the way users register them: through the registry, which versions them and
+    // publishes them on pipeline.specs.v1.
+    for (const spec of [SPEC, SLOW]) {
+      const res = await fetch(`${registry.url}/v1/specs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+    }
     feature = await startService('feature', { ...env(), REGISTRY_URL: registry.url });
     trainer = await startService('trainer', { ...env(), REGISTRY_URL: registry.url });
   });
@@ -294,11 +302,41 @@ describe('trainer: a training dataset becomes a checked, registered ONNX model',
     expect(again.status).toBe(409);
     await untilJob((j) => j.jobId === running.jobId && j.state === 'cancelled', 30_000);
 
-    // The service is up, and one model version exists.
+    // 10. A trial as a Kubernetes Job would run it: the same dataset, other hyper-parameters.
+    const trial = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', 'dist', 'services', 'trainer', 'src', 'trial.js')],
+      {
+        env: {
+          ...process.env,
+          ...env(),
+          REGISTRY_URL: registry.url,
+          TRIAL_ID: 'lr-baseline',
+          TRIAL_DATASET: JSON.stringify(td),
+          TRIAL_OVERRIDES: JSON.stringify({
+            model: { type: 'logistic_regression' },
+            training: { epochs: 2, sampling: { strategy: 'none' } },
+          }),
+        },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(trial.status, trial.stderr).toBe(0);
+    const trialJob = (await jobs()).find((j) => j.jobId.startsWith('trial-'))!;
+    expect(trialJob.state).toBe('succeeded');
+
+    // The service is up; the queued job and the trial made one model version each.
     expect((await fetch(`${trainer.url}/health/ready`)).status).toBe(200);
     const models = (await readAll(t.kafka, t.admin, t.topic('modelsTrained'))).map((r) =>
       parse<ModelTrainedEvent>(r),
     );
-    expect(models.map((m) => m.jobId)).toEqual([job.jobId]);
+    expect(models.map((m) => m.jobId)).toEqual([job.jobId, trialJob.jobId]);
+    const lr = models[1];
+    expect(lr.params).toMatchObject({ model: { type: 'logistic_regression' }, epochsRun: 2 });
+    expect(lr.tags['mlops.trial']).toBe('lr-baseline');
+    expect(lr.metrics.parity_max_abs_diff).toBeLessThanOrEqual(1e-4);
+    const v2 = await fetch(`${registry.url}/v1/models/cards-fraud/versions/2`);
+    expect(v2.status).toBe(200);
   }, 600_000);
 });
