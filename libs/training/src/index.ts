@@ -4,3 +4,4 @@ export * from './loop';
 export * from './network';
 export * from './onnx';
 export * from './optimizers';
+export * from './from-layers';

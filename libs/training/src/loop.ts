@@ -49,6 +49,27 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Start from these weights (tests: the same start for two runs). */
   initialWeights?: Float32Array[];
+  /** Train this network instead of building one from `model` (fine-tuning a pruned network). */
+  network?: tfl.Sequential;
+  /**
+   * Per dense layer of the network, in order (null: none): kernel entries whose mask is 0 are
+   * held at 0 after every step (fine-tuning after unstructured pruning).
+   */
+  kernelMasks?: readonly (Uint8Array | null)[];
+  /** Knowledge distillation from a teacher's logits (or regression outputs) per row of `values`. */
+  teacher?: Teacher;
+}
+
+/**
+ * Distillation (Hinton et al. 2015): loss = α · τ² · KL(teacher_τ ‖ student_τ) + (1 − α) · the
+ * task's loss on the labels, where _τ is the softmax (sigmoid for binary) of logits / τ. For
+ * regression the soft term is the squared distance to the teacher's prediction (no τ).
+ */
+export interface Teacher {
+  /** Rows × width (1 for binary and regression, K for multiclass), row-major, by row of `values`. */
+  logits: Float32Array;
+  temperature: number;
+  alpha: number;
 }
 
 export interface EpochRecord {
@@ -112,13 +133,15 @@ export async function trainNetwork(data: TrainingData, o: TrainOptions): Promise
   if (data.validation.length === 0) throw new Error('no validation rows');
   const rng = new Rng(t.seed);
 
-  const network = buildNetwork({
-    model: o.model,
-    task: o.task,
-    inputs: data.columns,
-    outputs: outputUnits(o.task, classCount),
-    seed: t.seed,
-  });
+  const network =
+    o.network ??
+    buildNetwork({
+      model: o.model,
+      task: o.task,
+      inputs: data.columns,
+      outputs: outputUnits(o.task, classCount),
+      seed: t.seed,
+    });
   if (o.initialWeights)
     network.setWeights(
       o.initialWeights.map((w, i) => tf.tensor(w, network.weights[i].shape as number[])),
@@ -127,6 +150,15 @@ export async function trainNetwork(data: TrainingData, o: TrainOptions): Promise
   const isKernel = network.trainableWeights.map((w) => /\/kernel(_\d+)?$/.test(w.originalName));
   const kernels = trainable.filter((_, i) => isKernel[i]);
   const optimizer = createOptimizer(t.optimizer, isKernel);
+  const masks = (o.kernelMasks ?? []).map((m, i) => {
+    if (!m) return null;
+    if (i >= kernels.length || m.length !== kernels[i].size)
+      throw new Error(`kernelMasks[${i}] does not fit dense kernel ${i}`);
+    return tf.tensor(Float32Array.from(m), kernels[i].shape);
+  });
+  const applyMasks = () =>
+    tf.tidy(() => masks.forEach((m, i) => m && kernels[i].assign(tf.mul(kernels[i], m))));
+  applyMasks();
   const dropouts = network.layers.filter(
     (l) => l.getClassName() === 'Dropout',
   ) as (tfl.layers.Layer & {
@@ -201,6 +233,7 @@ export async function trainNetwork(data: TrainingData, o: TrainOptions): Promise
             weights,
             denominator,
             l2: o.model.l2,
+            teacher: o.teacher,
           });
           lossSum += (loss * denominator) / batch.length;
           lossBatches += 1;
@@ -216,6 +249,7 @@ export async function trainNetwork(data: TrainingData, o: TrainOptions): Promise
         lr = schedule(t.scheduleUnit === 'step' ? steps : epoch - 1 + s / stepsPerEpoch);
         optimizer.step(trainable, acc!, lr);
         tf.dispose(acc!);
+        if (masks.length > 0) applyMasks();
         o.onStep?.(steps, lr);
         steps += 1;
         if (sampler && samplingValidation && steps % t.sampling.adjustEvery === 0) {
@@ -262,6 +296,7 @@ export async function trainNetwork(data: TrainingData, o: TrainOptions): Promise
     }
   } finally {
     optimizer.dispose();
+    tf.dispose(masks.filter((m): m is tf.Tensor => m !== null));
   }
   const epochsRun = curves.length;
   let bestEpoch = epochsRun;
@@ -290,6 +325,7 @@ interface LossOptions {
   weights: Float32Array | null;
   denominator: number;
   l2: number;
+  teacher?: Teacher;
 }
 
 /**
@@ -340,6 +376,7 @@ export function microBatchGradients(
         );
         per = tf.mean(tf.square(tf.sub(z, y)), 1);
       }
+      if (o.teacher) per = distilled(per, z, batch, o.teacher, o.task, n);
       let loss = tf.div<tf.Scalar>(tf.sum(tf.mul(per, weight)), o.denominator);
       if (o.l2 > 0 && kernels.length > 0) {
         const penalty = tf.addN(kernels.map((k) => tf.sum(tf.square(k))));
@@ -350,6 +387,42 @@ export function microBatchGradients(
     const { value, grads } = tf.variableGrads(f, trainable);
     return { loss: value.dataSync()[0], grads: trainable.map((v) => grads[v.name]) };
   });
+}
+
+/** α · τ² · KL(teacher_τ ‖ student_τ) + (1 − α) · hard, per row (see {@link Teacher}). */
+function distilled(
+  hard: tf.Tensor,
+  z: tf.Tensor2D,
+  batch: Uint32Array,
+  teacher: Teacher,
+  task: Task,
+  n: number,
+): tf.Tensor {
+  const width = z.shape[1];
+  const t = tf.tensor2d(gatherRows(teacher.logits, width, batch), [n, width]);
+  const tau = teacher.temperature;
+  let soft: tf.Tensor;
+  if (task === 'binary') {
+    // KL of Bernoulli(q) from Bernoulli(p): the sigmoid cross-entropy of z/τ on q minus H(q).
+    const zt = tf.div(z, tau);
+    const q = tf.sigmoid(tf.div(t, tau));
+    const ce = tf.add(tf.sub(tf.relu(zt), tf.mul(zt, q)), tf.log1p(tf.exp(tf.neg(tf.abs(zt)))));
+    const eps = 1e-12;
+    const entropy = tf.neg(
+      tf.add(
+        tf.mul(q, tf.log(tf.add(q, eps))),
+        tf.mul(tf.sub(1, q), tf.log(tf.add(tf.sub(1, q), eps))),
+      ),
+    );
+    soft = tf.mul(tf.reshape(tf.sub(ce, entropy), [n]), tau * tau);
+  } else if (task === 'multiclass') {
+    const logQ = tf.logSoftmax(tf.div(t, tau));
+    const logP = tf.logSoftmax(tf.div(z, tau));
+    soft = tf.mul(tf.sum(tf.mul(tf.exp(logQ), tf.sub(logQ, logP)), 1), tau * tau);
+  } else {
+    soft = tf.mean(tf.square(tf.sub(z, t)), 1);
+  }
+  return tf.add(tf.mul(soft, teacher.alpha), tf.mul(hard, 1 - teacher.alpha));
 }
 
 /** Served outputs (after the head) of the given rows, in chunks of `chunk` rows. */

@@ -116,7 +116,7 @@ export function networkLayers(net: tfl.LayersModel, task: Task): NetworkLayer[] 
         epsilon: config.epsilon,
       });
     } else if (cls === 'Dropout') {
-      layers.push({ kind: 'dropout' });
+      layers.push({ kind: 'dropout', rate: (layer.getConfig() as { rate: number }).rate });
     } else {
       throw new Error(`networkLayers: layer ${layer.name} (${cls}) has no ONNX export`);
     }
