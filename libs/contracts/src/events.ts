@@ -352,6 +352,8 @@ export const ModelCompressedEvent = z.object({
   /** int8, int4, pruned50, student… */
   variant: z.string().min(1).max(64),
   gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()).default([]) }),
+  /** The variant the compressor recommends among those that passed (at most one per parent). */
+  recommended: z.boolean().default(false),
 });
 
 export const ModelDecisionEvent = z.object({

@@ -5,3 +5,4 @@ export * from './spec/dataset-spec';
 export * from './spec/validate-record';
 export * from './spec/feature-spec';
 export * from './spec/training-spec';
+export * from './spec/compression-spec';

@@ -5,3 +5,4 @@ export * from './network';
 export * from './onnx';
 export * from './optimizers';
 export * from './from-layers';
+export * from './layers-artifact';

@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { Bus, PermanentError, type BusEvent } from '@mlops/bus';
+import { LOGGER } from '@mlops/observability';
 import {
   EVENTS,
   type ArtifactRef,
@@ -22,6 +24,7 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
     @Inject(Bus) private readonly bus: Bus,
     private readonly registry: RegistryService,
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -96,6 +99,15 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
 
   private async register(e: BusEvent<ModelTrainedEvent | ModelCompressedEvent>): Promise<void> {
     const d = e.data;
+    // A variant the compressor's gate rejected is announced (with the measured reason) but is
+    // not a version anyone could promote.
+    if ('parentVersion' in d && !d.gate.passed) {
+      this.logger.info(
+        { model: d.model, parent: d.parentVersion, variant: d.variant, reasons: d.gate.reasons },
+        'compressed variant rejected by its gate: not registered',
+      );
+      return;
+    }
     await this.checkArtifact(d.artifact);
     const compressed = 'parentVersion' in d ? d : undefined;
     const trained = compressed ? undefined : (d as ModelTrainedEvent);
@@ -116,7 +128,11 @@ export class ModelEventsConsumer implements OnApplicationBootstrap {
       params: d.params,
       metrics: d.metrics,
       tags: compressed
-        ? { ...d.tags, 'mlops.gate': compressed.gate.passed ? 'passed' : 'failed' }
+        ? {
+            ...d.tags,
+            'mlops.gate': 'passed',
+            ...(compressed.recommended ? { 'mlops.recommended': 'true' } : {}),
+          }
         : { ...d.tags, ...reportTags },
       artifact: d.artifact,
       parentVersion: compressed?.parentVersion ?? null,

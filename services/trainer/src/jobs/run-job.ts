@@ -12,6 +12,8 @@ import {
   exportNetwork,
   flatMetrics,
   gatherRows,
+  layersArtifact,
+  networkLayers,
   onnxParity,
   outputRows,
   predictOutputs,
@@ -193,6 +195,12 @@ export async function runTrainingJob(
       test: splits.test.length,
     },
   };
+  const artifact = await upload(registry, Buffer.from(onnx), 'onnx');
+  const weights = await upload(
+    registry,
+    layersArtifact(networkLayers(outcome.network, task)),
+    'tfjs',
+  );
   const report = {
     format: REPORT_FORMAT,
     model: resolved.modelName,
@@ -208,9 +216,9 @@ export async function runTrainingJob(
     evaluation: { validation, test },
     parity,
     reference: { features, predictions },
+    artifacts: { model: artifact, weights, matrix: event.matrix, featureset: event.featureset },
   };
 
-  const artifact = await upload(registry, Buffer.from(onnx), 'onnx');
   const reportRef = await upload(registry, Buffer.from(JSON.stringify(report)), 'json');
   const metrics = {
     ...flatMetrics(validation, 'val_'),
@@ -332,7 +340,7 @@ function sampleRows(rows: Uint32Array, max: number, seed: number): Uint32Array {
   return Uint32Array.from({ length: max }, (_, i) => rows[Math.floor((i + offset) * stride)]);
 }
 
-async function upload(registry: RegistryClient, bytes: Buffer, format: 'onnx' | 'json') {
+async function upload(registry: RegistryClient, bytes: Buffer, format: 'onnx' | 'json' | 'tfjs') {
   try {
     return await registry.upload(bytes, format);
   } catch (err) {
