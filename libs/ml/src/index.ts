@@ -1,3 +1,4 @@
+export * from './compress';
 export * from './lsh-index';
 export * from './metrics';
 export * from './onnx';

@@ -18,7 +18,16 @@
  * `probabilities` lets a consumer treat every classifier alike (K columns, argmax = label),
  * for one Sub and one Concat on [N, 1].
  */
-import { DataType, type Dim, GraphBuilder, type NodeSpec, attr, encodeModel } from './model';
+import {
+  DataType,
+  type Dim,
+  GraphBuilder,
+  type ModelSpec,
+  type NodeSpec,
+  type OpsetImport,
+  attr,
+  encodeModel,
+} from './model';
 
 export type DenseActivation = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softmax';
 
@@ -223,8 +232,87 @@ export function exportDenseNetwork(
   layers: readonly NetworkLayer[],
   options: DenseExportOptions,
 ): Uint8Array {
+  return exportDenseNetworkWith(layers, options, {});
+}
+
+/** What a {@link DenseMatmul} strategy is given for one dense layer. */
+export interface DenseMatmulContext {
+  readonly graph: GraphBuilder;
+  readonly layer: DenseLayer;
+  /** The layer's index in the network. */
+  readonly index: number;
+  /** `dense_<index>`: the prefix of every name the layer adds to the graph. */
+  readonly prefix: string;
+  /** The layer's input, float32 [N, inputs]. */
+  readonly input: string;
+  /** The name the result, float32 [N, units], must be given. */
+  readonly output: string;
+  /** Rows of the kernel (K). */
+  readonly inputs: number;
+  /** Columns of the kernel (N). */
+  readonly units: number;
+}
+
+/**
+ * How a dense layer's affine part is emitted: nodes that compute `output = input · kernel (+
+ * bias)` (float32) from `input`; the activation and everything else stays the exporter's.
+ */
+export type DenseMatmul = (context: DenseMatmulContext) => void;
+
+/** How {@link exportDenseNetworkWith} varies from the FP32 export. */
+export interface DenseExportStrategy {
+  /** Default {@link gemmMatmul}: the FP32 export. */
+  readonly matmul?: DenseMatmul;
+  /** Default: the ONNX domain at opset 17 only. */
+  readonly opsetImports?: readonly OpsetImport[];
+  /** Metadata the strategy itself sets (e.g. the compression method); keys reserved. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** The FP32 dense layer: `Gemm(x, kernel [in, out], bias [out])` with transB = 0. */
+export const gemmMatmul: DenseMatmul = ({
+  graph: g,
+  layer,
+  prefix,
+  input,
+  output,
+  inputs,
+  units,
+}) => {
+  const kernel = g.initializer(`${prefix}/kernel`, [inputs, units], layer.weights);
+  const gemmInputs = [input, kernel];
+  if (layer.bias) gemmInputs.push(g.initializer(`${prefix}/bias`, [units], layer.bias));
+  g.node({
+    opType: 'Gemm',
+    name: `${prefix}/Gemm`,
+    inputs: gemmInputs,
+    outputs: [output],
+    attributes: { transB: attr.int(0) },
+  });
+};
+
+/**
+ * {@link exportDenseNetwork} with each dense layer's matmul emitted by `strategy.matmul`: the
+ * graph's interface (input, outputs, their names, types and shapes), its activations, batch
+ * norms and binary head are those of the FP32 export, so a variant serves wherever it does.
+ */
+export function exportDenseNetworkWith(
+  layers: readonly NetworkLayer[],
+  options: DenseExportOptions,
+  strategy: DenseExportStrategy,
+): Uint8Array {
+  return encodeModel(denseNetworkModel(layers, options, strategy));
+}
+
+/** The model {@link exportDenseNetworkWith} encodes, already validated (see validateGraph). */
+export function denseNetworkModel(
+  layers: readonly NetworkLayer[],
+  options: DenseExportOptions,
+  strategy: DenseExportStrategy = {},
+): ModelSpec {
   const signature = denseNetworkSignature(layers, options);
   const head = lastDenseIndex(layers);
+  const matmul = strategy.matmul ?? gemmMatmul;
   const g = new GraphBuilder(options.graphName ?? 'dense_network');
   let x = g.input(signature.inputs[0].name, DataType.FLOAT, signature.inputs[0].shape);
 
@@ -234,19 +322,20 @@ export function exportDenseNetwork(
         const prefix = `dense_${i}`;
         const units = denseUnits(layer, prefix);
         const inputs = layer.weights.length / units;
-        const kernel = g.initializer(`${prefix}/kernel`, [inputs, units], layer.weights);
-        const gemmInputs = [x, kernel];
-        if (layer.bias) gemmInputs.push(g.initializer(`${prefix}/bias`, [units], layer.bias));
         const activationOutput =
           i === head ? headOutputName(options.task) : `${prefix}/${layer.activation}`;
-        const gemmOutput = layer.activation === 'linear' ? activationOutput : `${prefix}/gemm`;
-        x = g.node({
-          opType: 'Gemm',
-          name: `${prefix}/Gemm`,
-          inputs: gemmInputs,
-          outputs: [gemmOutput],
-          attributes: { transB: attr.int(0) },
+        const matmulOutput = layer.activation === 'linear' ? activationOutput : `${prefix}/gemm`;
+        matmul({
+          graph: g,
+          layer,
+          index: i,
+          prefix,
+          input: x,
+          output: matmulOutput,
+          inputs,
+          units,
         });
+        x = matmulOutput;
         if (layer.activation !== 'linear') {
           x = g.node(
             activationNode(layer.activation, `${prefix}/${layer.activation}`, x, activationOutput),
@@ -300,25 +389,35 @@ export function exportDenseNetwork(
   for (const output of signature.outputs) g.output(output.name, DataType.FLOAT, output.shape);
 
   const metadata = { ...options.metadata };
-  if (TASK_METADATA_KEY in metadata) {
-    throw new Error(`metadata key ${TASK_METADATA_KEY} is reserved`);
+  const reserved = [TASK_METADATA_KEY, ...Object.keys(strategy.metadata ?? {})];
+  for (const key of reserved) {
+    if (key in metadata) throw new Error(`metadata key ${key} is reserved`);
   }
+  Object.assign(metadata, strategy.metadata);
   metadata[TASK_METADATA_KEY] = options.task;
-  return encodeModel({
-    graph: g.build(),
+  return {
+    graph: g.build(strategy.opsetImports),
+    ...(strategy.opsetImports === undefined ? {} : { opsetImports: strategy.opsetImports }),
     ...(options.producerVersion === undefined ? {} : { producerVersion: options.producerVersion }),
     ...(options.modelVersion === undefined ? {} : { modelVersion: options.modelVersion }),
     ...(options.docString === undefined ? {} : { docString: options.docString }),
     metadata,
-  });
+  };
 }
 
 /**
  * The network's output on rows `x` (row-major, `inputSize` values per row), computed in double
  * precision from the float32 parameters: the reference the ONNX export is tested against.
  * Returns rows × outputSize values, row-major; for a binary model that is P(class 1) per row.
+ *
+ * `beforeDense` sees (and may change in place) each dense layer's input: calibration reads the
+ * ranges there, tests emulate an input quantization.
  */
-export function forwardDense(layers: readonly NetworkLayer[], x: ArrayLike<number>): Float64Array {
+export function forwardDense(
+  layers: readonly NetworkLayer[],
+  x: ArrayLike<number>,
+  beforeDense?: DenseInputHook,
+): Float64Array {
   const { inputSize } = denseShape(layers);
   if (x.length % inputSize !== 0) {
     throw new Error(`${x.length} values are not whole rows of ${inputSize} features`);
@@ -326,9 +425,10 @@ export function forwardDense(layers: readonly NetworkLayer[], x: ArrayLike<numbe
   const rows = x.length / inputSize;
   let width = inputSize;
   let h = Float64Array.from(x);
-  for (const layer of layers) {
+  for (const [index, layer] of layers.entries()) {
     switch (layer.kind) {
       case 'dense': {
+        beforeDense?.(index, h, width);
         const units = denseUnits(layer, '');
         const out = new Float64Array(rows * units);
         for (let r = 0; r < rows; r += 1) {
@@ -365,6 +465,12 @@ export function forwardDense(layers: readonly NetworkLayer[], x: ArrayLike<numbe
   return h;
 }
 
+/**
+ * Called by {@link forwardDense} with a dense layer's input, rows × width row-major (all rows of
+ * the batch), before the layer is applied; changes to `input` are what the layer sees.
+ */
+export type DenseInputHook = (layerIndex: number, input: Float64Array, width: number) => void;
+
 // ---- helpers -------------------------------------------------------------------------------
 
 const ACTIVATIONS: ReadonlySet<string> = new Set<DenseActivation>([
@@ -377,7 +483,8 @@ const ACTIVATIONS: ReadonlySet<string> = new Set<DenseActivation>([
   'softmax',
 ]);
 
-function denseUnits(layer: DenseLayer, where: string): number {
+/** A dense layer's units (its bias length, or `units` when it has no bias), checked. */
+export function denseUnits(layer: DenseLayer, where = 'dense layer'): number {
   const units = layer.bias?.length ?? layer.units;
   if (units === undefined) throw new Error(`${where}: a dense layer without bias needs units`);
   if (layer.bias && layer.units !== undefined && layer.units !== layer.bias.length) {
@@ -387,7 +494,8 @@ function denseUnits(layer: DenseLayer, where: string): number {
   return units;
 }
 
-function lastDenseIndex(layers: readonly NetworkLayer[]): number {
+/** The index of the output head, the last dense layer (only dropout may follow it). */
+export function lastDenseIndex(layers: readonly NetworkLayer[]): number {
   for (let i = layers.length - 1; i >= 0; i -= 1) {
     const layer = layers[i];
     if (layer.kind === 'dropout') continue;

@@ -259,3 +259,271 @@ describe('graph validation', () => {
     expect(g.has('y')).toBe(true);
   });
 });
+
+describe('graph validation: element types, shapes and opset imports', () => {
+  const x = { name: 'x', elemType: DataType.FLOAT, shape: ['N', 3] } as const;
+  const out = (name: string, elemType: DataType, shape: (string | number)[]) => ({
+    name,
+    elemType,
+    shape,
+  });
+  const graphOf = (
+    nodes: GraphSpec['nodes'],
+    outputs: GraphSpec['outputs'],
+    initializers: GraphSpec['initializers'] = [],
+  ): GraphSpec => ({ name: 'g', nodes, inputs: [x], outputs, initializers });
+  const microsoft = [
+    { domain: '', version: 17 },
+    { domain: 'com.microsoft', version: 1 },
+  ];
+
+  // MatMulNBits, K = 3, N = 2, block 16: B [2, 1, 8], scales [2], zero points [2] (packed).
+  const nbits = (overrides: Partial<GraphSpec['nodes'][number]> = {}, b = [2, 1, 8]) =>
+    graphOf(
+      [
+        {
+          opType: 'MatMulNBits',
+          domain: 'com.microsoft',
+          inputs: ['x', 'b', 's', 'zp'],
+          outputs: ['y'],
+          attributes: {
+            K: attr.int(3),
+            N: attr.int(2),
+            bits: attr.int(4),
+            block_size: attr.int(16),
+          },
+          ...overrides,
+        },
+      ],
+      [out('y', DataType.FLOAT, ['N', 2])],
+      [
+        { name: 'b', dims: b, data: new Uint8Array(b.reduce((p, d) => p * d, 1)) },
+        { name: 's', dims: [2], data: new Float32Array([1, 1]) },
+        { name: 'zp', dims: [2], data: new Uint8Array(2) },
+      ],
+    );
+
+  it('accepts well-typed graphs, contrib operators included, and runs them in onnxruntime', async () => {
+    expect(() => validateGraph(nbits(), microsoft)).not.toThrow();
+    const session = await createSession(encodeModel({ graph: nbits(), opsetImports: microsoft }));
+    try {
+      const { y } = await session.run({ x: new Tensor('float32', new Float32Array(6), [2, 3]) });
+      expect(y.dims).toEqual([2, 2]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it.each<[string, GraphSpec, readonly { domain: string; version: number }[], RegExp]>([
+    [
+      'an operator of a domain not imported',
+      nbits(),
+      [{ domain: '', version: 17 }],
+      /domain "com.microsoft", which the model does not import/,
+    ],
+    [
+      'a domain imported twice (ai.onnx is "")',
+      graphOf(
+        [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+        [out('y', DataType.FLOAT, ['N', 3])],
+      ),
+      [
+        { domain: '', version: 17 },
+        { domain: 'ai.onnx', version: 13 },
+      ],
+      /domain "" is imported twice/,
+    ],
+    [
+      'an opset version that is not a positive integer',
+      graphOf([], []),
+      [{ domain: '', version: 0 }],
+      /bad version 0/,
+    ],
+    [
+      'an operator newer than the imported opset',
+      graphOf(
+        [{ opType: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['q', 's', 'z'] }],
+        [out('q', DataType.UINT8, ['N', 3])],
+      ),
+      [{ domain: '', version: 10 }],
+      /DynamicQuantizeLinear needs opset 11, the model imports 10/,
+    ],
+    [
+      'a node with too few inputs',
+      graphOf([{ opType: 'Gemm', inputs: ['x'], outputs: ['y'] }], []),
+      [{ domain: '', version: 17 }],
+      /has 1 inputs, expected 2–3/,
+    ],
+    [
+      'inputs of different element types',
+      graphOf(
+        [{ opType: 'Add', inputs: ['x', 'i'], outputs: ['y'] }],
+        [],
+        [{ name: 'i', dims: [3], data: new Int8Array(3) }],
+      ),
+      [{ domain: '', version: 17 }],
+      /A and B: FLOAT and INT8 differ/,
+    ],
+    [
+      'shapes that do not broadcast',
+      graphOf(
+        [{ opType: 'Add', inputs: ['x', 'c'], outputs: ['y'] }],
+        [],
+        [{ name: 'c', dims: [4], data: new Float32Array(4) }],
+      ),
+      [{ domain: '', version: 17 }],
+      /shapes \[N, 3\] and \[4\] do not broadcast/,
+    ],
+    [
+      'an output declared with another element type',
+      graphOf(
+        [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+        [out('y', DataType.INT8, ['N', 3])],
+      ),
+      [{ domain: '', version: 17 }],
+      /output "y" is declared INT8 but is FLOAT/,
+    ],
+    [
+      'an output declared with another shape',
+      graphOf(
+        [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }],
+        [out('y', DataType.FLOAT, ['N', 2])],
+      ),
+      [{ domain: '', version: 17 }],
+      /output "y" is declared \[N, 2\] but is \[N, 3\]/,
+    ],
+    [
+      'a type error downstream of a Cast',
+      graphOf(
+        [
+          {
+            opType: 'Cast',
+            inputs: ['x'],
+            outputs: ['i'],
+            attributes: { to: attr.int(DataType.INT32) },
+          },
+          { opType: 'Sigmoid', inputs: ['i'], outputs: ['y'] },
+        ],
+        [],
+      ),
+      [{ domain: '', version: 17 }],
+      /X is INT32, expected one of FLOAT, DOUBLE/,
+    ],
+    [
+      'batch-norm vectors of the wrong length',
+      graphOf(
+        [{ opType: 'BatchNormalization', inputs: ['x', 'v', 'v', 'v', 'v'], outputs: ['y'] }],
+        [],
+        [{ name: 'v', dims: [4], data: new Float32Array(4) }],
+      ),
+      [{ domain: '', version: 17 }],
+      /scale has 4 values for 3 channels/,
+    ],
+    [
+      'a concat of inputs that differ off its axis',
+      graphOf(
+        [
+          {
+            opType: 'Concat',
+            inputs: ['x', 'c'],
+            outputs: ['y'],
+            attributes: { axis: attr.int(0) },
+          },
+        ],
+        [],
+        [{ name: 'c', dims: [1, 4], data: new Float32Array(4) }],
+      ),
+      [{ domain: '', version: 17 }],
+      /inputs \[N, 3\] and \[1, 4\] differ off axis 0/,
+    ],
+    [
+      'a zero point of another type than the quantized input',
+      graphOf(
+        [{ opType: 'DequantizeLinear', inputs: ['q', 's', 'z'], outputs: ['y'] }],
+        [],
+        [
+          { name: 'q', dims: [3], data: new Int8Array(3) },
+          { name: 's', dims: [], data: new Float32Array([0.1]) },
+          { name: 'z', dims: [], data: new Uint8Array(1) },
+        ],
+      ),
+      [{ domain: '', version: 17 }],
+      /x and x_zero_point: INT8 and UINT8 differ/,
+    ],
+    [
+      'a scale that is not positive',
+      graphOf(
+        [{ opType: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['y'] }],
+        [],
+        [{ name: 's', dims: [], data: new Float32Array([0]) }],
+      ),
+      [{ domain: '', version: 17 }],
+      /scale 0 is not a positive finite number/,
+    ],
+    [
+      'per-axis quantization before opset 13',
+      graphOf(
+        [{ opType: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['y'] }],
+        [],
+        [{ name: 's', dims: [3], data: new Float32Array([1, 1, 1]) }],
+      ),
+      [{ domain: '', version: 12 }],
+      /per-axis quantization needs opset 13/,
+    ],
+    [
+      'MatMulNBits weights of the wrong shape',
+      nbits({}, [2, 2, 8]),
+      microsoft,
+      /B is \[2, 2, 8\], expected \[2, 1, 8\]/,
+    ],
+    [
+      'a MatMulNBits block size that is not a power of two ≥ 16',
+      nbits({
+        attributes: { K: attr.int(3), N: attr.int(2), bits: attr.int(4), block_size: attr.int(24) },
+      }),
+      microsoft,
+      /block_size 24 is not a power of two/,
+    ],
+    [
+      'a MatMulNBits K that does not fit A',
+      nbits({
+        attributes: { K: attr.int(4), N: attr.int(2), bits: attr.int(4), block_size: attr.int(16) },
+      }),
+      microsoft,
+      /A \[N, 3\] does not end in K = 4/,
+    ],
+    [
+      'a non-finite initializer',
+      graphOf(
+        [{ opType: 'Add', inputs: ['x', 'c'], outputs: ['y'] }],
+        [],
+        [{ name: 'c', dims: [3], data: new Float32Array([0, NaN, 0]) }],
+      ),
+      [{ domain: '', version: 17 }],
+      /tensor "c" value 1 is NaN/,
+    ],
+    [
+      'a value_info that contradicts the graph',
+      {
+        ...graphOf([{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }], []),
+        valueInfo: [out('y', DataType.DOUBLE, ['N', 3])],
+      },
+      [{ domain: '', version: 17 }],
+      /value_info "y" is declared DOUBLE but is FLOAT/,
+    ],
+  ])('refuses %s', (_, graph, opsetImports, message) => {
+    expect(() => validateGraph(graph, opsetImports)).toThrow(message);
+    expect(() => encodeModel({ graph, opsetImports })).toThrow(message);
+  });
+
+  it('passes unknown operators, and checks nothing downstream of them', () => {
+    const graph = graphOf(
+      [
+        { opType: 'SomeCustomOp', domain: 'com.microsoft', inputs: ['x'], outputs: ['h'] },
+        { opType: 'Relu', inputs: ['h'], outputs: ['y'] },
+      ],
+      [out('y', DataType.FLOAT, ['N', 7])],
+    );
+    expect(() => validateGraph(graph, microsoft)).not.toThrow();
+  });
+});

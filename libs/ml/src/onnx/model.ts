@@ -14,6 +14,32 @@
  * carries its own tag; only the `*_data` fields of TensorProto are packed.
  */
 import { type Int64, ProtoWriter } from './protobuf';
+import {
+  ONNX_DOMAIN,
+  OpCheckError,
+  type ValueType,
+  formatShape,
+  inferNodeTypes,
+  normalizeDomain,
+  sameShape,
+} from './schema';
+import {
+  AttributeType,
+  DataType,
+  type TensorData,
+  type TensorSpec,
+  dataTypeName,
+  tensorDataType,
+} from './types';
+
+export {
+  AttributeType,
+  DataType,
+  type TensorData,
+  type TensorSpec,
+  dataTypeName,
+  tensorDataType,
+} from './types';
 
 /** IR version 8 is the one of ONNX 1.12–1.14, the release that introduced opset 17. */
 export const DEFAULT_IR_VERSION = 8;
@@ -66,29 +92,6 @@ export const FIELD = {
   Dimension: { dimValue: 1, dimParam: 2 },
 } as const;
 
-/** `TensorProto.DataType` values for the element types our typed arrays map to. */
-export const DataType = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  INT32: 6,
-  INT64: 7,
-  BOOL: 9,
-  DOUBLE: 11,
-} as const;
-export type DataType = (typeof DataType)[keyof typeof DataType];
-
-/** `AttributeProto.AttributeType` values. */
-export const AttributeType = {
-  FLOAT: 1,
-  INT: 2,
-  STRING: 3,
-  TENSOR: 4,
-  FLOATS: 6,
-  INTS: 7,
-  STRINGS: 8,
-} as const;
-
 /** A dimension: a fixed size (`dim_value`) or a symbolic name such as `'N'` (`dim_param`). */
 export type Dim = number | string;
 
@@ -98,24 +101,6 @@ export interface ValueInfo {
   readonly elemType: DataType;
   /** Omitted: rank unknown. `[]`: a scalar. */
   readonly shape?: readonly Dim[];
-  readonly docString?: string;
-}
-
-/**
- * Element storage of a dense tensor; its data type follows from the array class (Uint8Array is
- * UINT8; booleans go in a Uint8Array with `dataType: DataType.BOOL`).
- */
-export type TensorData =
-  Float32Array | Float64Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
-
-/** A dense tensor: an initializer, or the value of a `tensor` attribute. */
-export interface TensorSpec {
-  readonly name: string;
-  /** Row-major dimensions; their product must equal `data.length`. `[]` is a scalar. */
-  readonly dims: readonly number[];
-  readonly data: TensorData;
-  /** Only to mark a Uint8Array as BOOL; otherwise inferred from `data`. */
-  readonly dataType?: DataType;
   readonly docString?: string;
 }
 
@@ -194,7 +179,7 @@ export interface EncodeOptions {
 
 /** Encodes a model to the bytes of an `.onnx` file. */
 export function encodeModel(model: ModelSpec, options: EncodeOptions = {}): Uint8Array {
-  if (options.validate ?? true) validateGraph(model.graph);
+  if (options.validate ?? true) validateGraph(model.graph, model.opsetImports);
   const F = FIELD.ModelProto;
   const w = new ProtoWriter(1024);
   w.int64(F.irVersion, model.irVersion ?? DEFAULT_IR_VERSION);
@@ -204,7 +189,7 @@ export function encodeModel(model: ModelSpec, options: EncodeOptions = {}): Uint
   if (model.modelVersion !== undefined) w.int64(F.modelVersion, model.modelVersion);
   if (model.docString !== undefined) w.string(F.docString, model.docString);
   w.message(F.graph, (g) => writeGraph(g, model.graph));
-  for (const opset of model.opsetImports ?? [{ domain: '', version: DEFAULT_OPSET }]) {
+  for (const opset of model.opsetImports ?? DEFAULT_OPSET_IMPORTS) {
     w.message(F.opsetImport, (o) => writeOpset(o, opset));
   }
   for (const key of Object.keys(model.metadata ?? {}).sort()) {
@@ -320,32 +305,6 @@ function writeAttribute(w: ProtoWriter, name: string, attribute: Attribute): voi
 /** Whether this machine stores typed arrays little-endian (every platform Node ships on is). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The tensor's data type, from its array class unless given. */
-export function tensorDataType(tensor: TensorSpec): DataType {
-  const inferred = inferDataType(tensor.data);
-  if (tensor.dataType === undefined) return inferred;
-  const ok =
-    tensor.dataType === inferred ||
-    (tensor.dataType === DataType.BOOL && inferred === DataType.UINT8);
-  if (!ok) {
-    throw new TypeError(
-      `tensor ${tensor.name}: dataType ${tensor.dataType} does not match ` +
-        `its ${tensor.data.constructor.name}`,
-    );
-  }
-  return tensor.dataType;
-}
-
-function inferDataType(data: TensorData): DataType {
-  if (data instanceof Float32Array) return DataType.FLOAT;
-  if (data instanceof Float64Array) return DataType.DOUBLE;
-  if (data instanceof Int32Array) return DataType.INT32;
-  if (data instanceof BigInt64Array) return DataType.INT64;
-  if (data instanceof Int8Array) return DataType.INT8;
-  if (data instanceof Uint8Array) return DataType.UINT8;
-  throw new TypeError('unsupported tensor data array');
-}
-
 function rawBytes(data: TensorData): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (LITTLE_ENDIAN || data.BYTES_PER_ELEMENT === 1) return bytes;
@@ -391,15 +350,37 @@ function writeValueInfo(w: ProtoWriter, info: ValueInfo): void {
 
 // ---- validation ----------------------------------------------------------------------------
 
+/** The opset imports a model gets when it names none: the default domain at {@link DEFAULT_OPSET}. */
+export const DEFAULT_OPSET_IMPORTS: readonly OpsetImport[] = [
+  { domain: ONNX_DOMAIN, version: DEFAULT_OPSET },
+];
+
 /**
  * Checks what onnxruntime would otherwise reject with a less direct message, so that a bad
- * export fails where it is made: names present and unique (every value is assigned once),
- * nodes in topological order, every graph output produced, tensor sizes matching their dims,
- * dimensions non-negative integers or non-empty names.
+ * export fails where it is made:
+ * - names present and unique (every value is assigned once), nodes in topological order, every
+ *   graph output produced;
+ * - opset imports: each domain once (`ai.onnx` is `''`), versions positive integers, and every
+ *   node's domain imported (e.g. `com.microsoft` for onnxruntime's contrib operators);
+ * - initializers and tensor attributes: sizes matching their dims, data types matching their
+ *   arrays, float values finite;
+ * - dimensions non-negative integers or non-empty names;
+ * - element types and shapes, propagated through the operators {@link ./schema} knows (those
+ *   our exporters emit): each node's input types, shapes, arity, attributes and the opset
+ *   version it needs, and the declared types of graph outputs and `value_info` against the
+ *   inferred ones. Unknown operators pass, with outputs of unknown type.
+ *
+ * `opsetImports` are the model's (default {@link DEFAULT_OPSET_IMPORTS}).
  */
-export function validateGraph(graph: GraphSpec): void {
+export function validateGraph(
+  graph: GraphSpec,
+  opsetImports: readonly OpsetImport[] = DEFAULT_OPSET_IMPORTS,
+): void {
   const where = `graph ${graph.name}`;
+  const opsets = checkOpsetImports(opsetImports, where);
   const defined = new Set<string>();
+  const types = new Map<string, ValueType>();
+  const constants = new Map<string, TensorSpec>();
   const define = (name: string, what: string): void => {
     if (name === '') throw new Error(`${where}: ${what} has an empty name`);
     if (defined.has(name)) throw new Error(`${where}: value "${name}" is defined twice`);
@@ -408,10 +389,13 @@ export function validateGraph(graph: GraphSpec): void {
   for (const input of graph.inputs) {
     checkShape(input, where);
     define(input.name, 'an input');
+    types.set(input.name, input);
   }
   for (const tensor of graph.initializers ?? []) {
     checkTensor(tensor, where);
     define(tensor.name, 'an initializer');
+    types.set(tensor.name, { elemType: tensorDataType(tensor), shape: tensor.dims });
+    constants.set(tensor.name, tensor);
   }
   graph.nodes.forEach((node, i) => {
     const label = `node ${node.name ?? i} (${node.opType})`;
@@ -428,7 +412,50 @@ export function validateGraph(graph: GraphSpec): void {
     for (const attribute of Object.values(node.attributes ?? {})) {
       if (attribute.type === 'tensor') checkTensor(attribute.value, where);
     }
+    const domain = normalizeDomain(node.domain);
+    const opset = opsets.get(domain);
+    if (opset === undefined) {
+      throw new Error(
+        `${where}: ${label} is in domain "${domain}", which the model does not import`,
+      );
+    }
+    let inferred: readonly (ValueType | undefined)[];
+    try {
+      inferred = inferNodeTypes(node, {
+        opset,
+        type: (name) => types.get(name),
+        constant: (name) => constants.get(name),
+      });
+    } catch (error) {
+      if (error instanceof OpCheckError) throw new Error(`${where}: ${label}: ${error.message}`);
+      throw error;
+    }
+    node.outputs.forEach((output, k) => {
+      const t = inferred[k];
+      if (t !== undefined) types.set(output, t);
+    });
   });
+  const declared = (info: ValueInfo, what: string): void => {
+    checkShape(info, where);
+    const t = types.get(info.name);
+    if (t === undefined) return;
+    if (t.elemType !== info.elemType) {
+      throw new Error(
+        `${where}: ${what} "${info.name}" is declared ${dataTypeName(info.elemType)} ` +
+          `but is ${dataTypeName(t.elemType)}`,
+      );
+    }
+    if (!sameShape(t.shape, info.shape)) {
+      throw new Error(
+        `${where}: ${what} "${info.name}" is declared [${formatShape(info.shape)}] ` +
+          `but is [${formatShape(t.shape)}]`,
+      );
+    }
+  };
+  for (const info of graph.valueInfo ?? []) {
+    if (!defined.has(info.name)) throw new Error(`${where}: value_info "${info.name}" is no value`);
+    declared(info, 'value_info');
+  }
   const outputs = new Set<string>();
   for (const output of graph.outputs) {
     checkShape(output, where);
@@ -437,7 +464,22 @@ export function validateGraph(graph: GraphSpec): void {
     }
     if (outputs.has(output.name)) throw new Error(`${where}: output "${output.name}" listed twice`);
     outputs.add(output.name);
+    declared(output, 'output');
   }
+}
+
+/** Checks the imports and returns the version per (normalized) domain. */
+function checkOpsetImports(imports: readonly OpsetImport[], where: string): Map<string, number> {
+  const versions = new Map<string, number>();
+  for (const { domain, version } of imports) {
+    const d = normalizeDomain(domain);
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new Error(`${where}: opset import "${d}" has a bad version ${version}`);
+    }
+    if (versions.has(d)) throw new Error(`${where}: domain "${d}" is imported twice`);
+    versions.set(d, version);
+  }
+  return versions;
 }
 
 function checkShape(info: ValueInfo, where: string): void {
@@ -461,7 +503,15 @@ function checkTensor(tensor: TensorSpec, where: string): void {
         `for dims [${tensor.dims.join(', ')}]`,
     );
   }
-  tensorDataType(tensor);
+  const type = tensorDataType(tensor);
+  if (type === DataType.FLOAT || type === DataType.DOUBLE) {
+    const data = tensor.data as Float32Array | Float64Array;
+    for (let i = 0; i < data.length; i += 1) {
+      if (!Number.isFinite(data[i])) {
+        throw new Error(`${where}: tensor "${tensor.name}" value ${i} is ${data[i]}`);
+      }
+    }
+  }
 }
 
 // ---- builder -------------------------------------------------------------------------------
@@ -523,7 +573,8 @@ export class GraphBuilder {
     return this.defined.has(name);
   }
 
-  build(): GraphSpec {
+  /** The graph, checked by {@link validateGraph} against the model's opset imports. */
+  build(opsetImports: readonly OpsetImport[] = DEFAULT_OPSET_IMPORTS): GraphSpec {
     const graph: GraphSpec = {
       name: this.name,
       nodes: [...this.nodes],
@@ -532,7 +583,7 @@ export class GraphBuilder {
       initializers: [...this.initializers],
       ...(this.docString === undefined ? {} : { docString: this.docString }),
     };
-    validateGraph(graph);
+    validateGraph(graph, opsetImports);
     return graph;
   }
 

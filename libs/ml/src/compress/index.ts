@@ -1,0 +1,2 @@
+export * from './prune';
+export * from './quantize';
