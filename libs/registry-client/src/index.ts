@@ -10,6 +10,28 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
 }
 
+/** A model version, as `GET /v1/models/:name/versions/:version` returns it. */
+export interface RegisteredVersion {
+  model: string;
+  version: number;
+  status: string;
+  description: string;
+  aliases: string[];
+  artifact: ArtifactRef;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  parentVersion: number | null;
+  variant: string | null;
+  lineage: {
+    dataset: string | null;
+    datasetSpecVersion: number | null;
+    featuresetVersion: string | null;
+    trainedOn: unknown[];
+    sourceJob: string | null;
+  };
+}
+
 export class RegistryError extends Error {
   constructor(
     message: string,
@@ -67,6 +89,42 @@ export class RegistryClient {
       );
     }
     return bytes;
+  }
+
+  /** One model version as the registry presents it. */
+  async getVersion(model: string, version: number): Promise<RegisteredVersion> {
+    const res = await this.request(`/v1/models/${encodeURIComponent(model)}/versions/${version}`, {
+      method: 'GET',
+    });
+    return (await res.json()) as RegisteredVersion;
+  }
+
+  /**
+   * The version a job registered (its `lineage.sourceJob`), waiting up to `timeoutMs` for the
+   * registry to consume the job's event; null when it does not appear.
+   */
+  async versionOfJob(
+    model: string,
+    jobId: string,
+    timeoutMs = 30_000,
+  ): Promise<RegisteredVersion | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = await this.request(
+          `/v1/models/${encodeURIComponent(model)}/versions?maxResults=100`,
+          { method: 'GET' },
+        );
+        const page = (await res.json()) as { versions: RegisteredVersion[] };
+        const found = page.versions.find((v) => v.lineage.sourceJob === jobId);
+        if (found) return found;
+      } catch (err) {
+        // The model itself appears with its first version.
+        if (!(err instanceof RegistryError && err.status === 404)) throw err;
+      }
+      if (Date.now() > deadline) return null;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   private async request(path: string, init: RequestInit): Promise<Response> {

@@ -6,3 +6,5 @@ export * from './onnx';
 export * from './optimizers';
 export * from './from-layers';
 export * from './layers-artifact';
+export * from './compression';
+export * from './measure';

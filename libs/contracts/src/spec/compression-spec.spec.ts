@@ -20,7 +20,7 @@ describe('resolveCompressionSpec', () => {
       fineTuneEpochs: 2,
       fineTuneLearningRate: 3e-4,
     });
-    expect(c.int4.blockSize).toBe(32);
+    expect(c.int4).toEqual({ blockSize: 32, accuracyLevel: 4 });
   });
 
   it('takes overrides and names every bad path', () => {

@@ -61,7 +61,18 @@ export const CompressionSection = z.strictObject({
       calibrationRows: z.number().int().min(16).max(100_000).default(1_000),
     })
     .prefault({}),
-  int4: z.strictObject({ blockSize: z.number().int().min(16).max(256).default(32) }).prefault({}),
+  int4: z
+    .strictObject({
+      blockSize: z.number().int().min(16).max(256).default(32),
+      /**
+       * MatMulNBits' accuracy_level: 4 computes in int8 (measured 1.5× faster than level 0 at
+       * batch 32, where level 0 is slower than FP32); 0 dequantises to float.
+       */
+      accuracyLevel: z
+        .union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)])
+        .default(4),
+    })
+    .prefault({}),
   pruning: z
     .strictObject({
       /** Unstructured: the share of hidden kernel weights zeroed (smallest magnitude first). */
