@@ -19,6 +19,7 @@ const SERVICES: ServiceSpec[] = [
   { name: 'data-quality', port: 3002 },
   { name: 'feature', port: 3003 },
   { name: 'trainer', port: 3004 },
+  { name: 'compressor', port: 3005 },
   { name: 'model-registry', port: 3006 },
 ];
 
