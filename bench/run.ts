@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   feature: () => import('./feature.js'),
   registry: () => import('./registry.js'),
   trainer: () => import('./trainer.js'),
+  compressor: () => import('./compressor.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -69,6 +69,10 @@ export function targetHeld(value: number, target: Target): boolean {
 export class Recorder {
   private readonly values = new Map<string, number[]>();
   private readonly ratioDefs: { name: string; candidate: string; baseline: string }[] = [];
+  private readonly derived: {
+    name: string;
+    compute: (median: (figure: string) => number) => number;
+  }[] = [];
   private readonly targets: Record<string, Target> = {};
   private readonly notes: string[] = [];
 
@@ -92,6 +96,19 @@ export class Recorder {
     if (target) this.targets[name] = target;
   }
 
+  /**
+   * A tracked value that is not a quotient of two figures (a difference, say), computed from
+   * the figures' medians.
+   */
+  derive(
+    name: string,
+    compute: (median: (figure: string) => number) => number,
+    target?: Target,
+  ): void {
+    this.derived.push({ name, compute });
+    if (target) this.targets[name] = target;
+  }
+
   note(text: string): void {
     this.notes.push(text);
   }
@@ -105,6 +122,14 @@ export class Recorder {
       const b = this.values.get(r.baseline);
       if (!c?.length || !b?.length) continue; // a pipeline left out of this run (profiling)
       ratios[r.name] = round(median(c) / median(b), 3);
+    }
+    for (const d of this.derived) {
+      const value = d.compute((figure) => {
+        const list = this.values.get(figure);
+        if (!list?.length) throw new Error(`${d.name}: no values of ${figure}`);
+        return median(list);
+      });
+      ratios[d.name] = round(value, 3);
     }
     const runs = Math.min(
       ...[...this.values.values()].filter((v) => v.length > 0).map((v) => v.length),
