@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMatrix, encodeMatrix, type Matrix } from './matrix';
+import { decodeMatrix, encodeMatrix, labelledSplitRows, type Matrix } from './matrix';
 import { splitOf } from './split';
 
 const m = (): Matrix => ({
@@ -55,5 +55,28 @@ describe('splitOf', () => {
       if (splitOf(`card-${i}`, o) !== splitOf(`card-${i}`, { ...o, seed: 4 })) moved += 1;
     }
     expect(moved).toBeGreaterThan(200);
+  });
+});
+
+describe('labelledSplitRows', () => {
+  it('lists the labelled rows of each split, in order', () => {
+    const m = {
+      header: {
+        rows: 6,
+        columns: 1,
+        names: ['x'],
+        classes: null,
+        featuresetVersion: 'fs-0',
+        dataset: 'd',
+      },
+      values: new Float32Array(6),
+      labels: Float64Array.from([1, NaN, 0, 2, 5, NaN]),
+      split: Uint8Array.from([0, 0, 2, 1, 0, 2]),
+    };
+    expect(labelledSplitRows(m)).toEqual({
+      train: Uint32Array.from([0, 4]),
+      validation: Uint32Array.from([3]),
+      test: Uint32Array.from([2]),
+    });
   });
 });

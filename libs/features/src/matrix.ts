@@ -72,6 +72,20 @@ export function decodeMatrix(buf: Buffer): Matrix {
   return { header, values, labels, split };
 }
 
+/** Row indices of each split, labelled rows only (a row without a label trains and scores nothing). */
+export function labelledSplitRows(m: Matrix): Record<Split, Uint32Array> {
+  const out: number[][] = [[], [], []];
+  for (let r = 0; r < m.header.rows; r++) {
+    if (Number.isNaN(m.labels[r])) continue;
+    out[m.split[r]]?.push(r);
+  }
+  return {
+    train: Uint32Array.from(out[0]),
+    validation: Uint32Array.from(out[1]),
+    test: Uint32Array.from(out[2]),
+  };
+}
+
 function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }

@@ -5,7 +5,7 @@ import {
   type OffsetRange,
   type TrainingSection,
 } from '@mlops/contracts';
-import { decodeMatrix, type Matrix } from '@mlops/features';
+import { decodeMatrix, labelledSplitRows } from '@mlops/features';
 import { RegistryClient, RegistryError } from '@mlops/registry-client';
 import {
   agreement,
@@ -77,7 +77,7 @@ export async function runCompressionJob(
   const parentBytes = await download(registry, parent.artifact);
   const task = report.task;
   const k = report.classes?.length ?? 0;
-  const splits = labelledSplits(matrix);
+  const splits = labelledSplitRows(matrix);
   const evalRows = splits.test.length > 0 ? splits.test : splits.validation;
   if (evalRows.length === 0)
     throw new CompressJobError('empty_split', 'no labelled test or validation rows to measure on');
@@ -202,22 +202,6 @@ export async function runCompressionJob(
     variants: outcomes.map((o) => ({ event: o.event })),
     errors,
     durationMs: performance.now() - started,
-  };
-}
-
-interface Splits {
-  train: Uint32Array;
-  validation: Uint32Array;
-  test: Uint32Array;
-}
-
-function labelledSplits(m: Matrix): Splits {
-  const out: number[][] = [[], [], []];
-  for (let r = 0; r < m.header.rows; r++) if (!Number.isNaN(m.labels[r])) out[m.split[r]]?.push(r);
-  return {
-    train: Uint32Array.from(out[0]),
-    validation: Uint32Array.from(out[1]),
-    test: Uint32Array.from(out[2]),
   };
 }
 

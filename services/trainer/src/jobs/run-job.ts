@@ -4,7 +4,7 @@ import {
   type ModelTrainedEvent,
   type ResolvedTrainingSpec,
 } from '@mlops/contracts';
-import { decodeMatrix, type Matrix } from '@mlops/features';
+import { decodeMatrix, labelledSplitRows, type Matrix } from '@mlops/features';
 import { featureReference, predictionReference } from '@mlops/ml';
 import { RegistryClient, RegistryError } from '@mlops/registry-client';
 import {
@@ -66,7 +66,7 @@ export async function runTrainingJob(
       'matrix_invalid',
       `a binary task needs 2 classes, the matrix has ${classes!.length}`,
     );
-  const splits = splitRows(matrix);
+  const splits = labelledSplitRows(matrix);
   if (splits.train.length === 0 || splits.validation.length === 0)
     throw new TrainJobError(
       'empty_split',
@@ -312,24 +312,6 @@ async function loadMatrix(registry: RegistryClient, input: TrainJobInput): Promi
       `the matrix has ${matrix.header.columns} columns, the event says ${input.dataset.columns}`,
     );
   return matrix;
-}
-
-/** Labelled row indices per split (a row without a label trains nothing). */
-export function splitRows(m: Matrix): {
-  train: Uint32Array;
-  validation: Uint32Array;
-  test: Uint32Array;
-} {
-  const out: number[][] = [[], [], []];
-  for (let r = 0; r < m.header.rows; r++) {
-    if (Number.isNaN(m.labels[r])) continue;
-    out[m.split[r]]?.push(r);
-  }
-  return {
-    train: Uint32Array.from(out[0]),
-    validation: Uint32Array.from(out[1]),
-    test: Uint32Array.from(out[2]),
-  };
 }
 
 /** Up to `max` of `rows`, an evenly strided subset (deterministic) when there are more. */
