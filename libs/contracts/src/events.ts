@@ -389,6 +389,50 @@ export const ModelLifecycleEvent = z.object({
   sequence: z.number().int().positive(),
 });
 
+/**
+ * One prediction (one row) served online or stream-scored, logged to predictions.v1 off the
+ * response path. The drift monitor compares `features` and `score` with the version's training
+ * reference and joins `requestId`/`entityId` with feedback.v1.
+ */
+export const PredictionEvent = z.object({
+  model: modelName,
+  version: z.number().int().positive(),
+  /** The alias that routed the request to this version (null: addressed by version). */
+  alias: aliasName.nullable(),
+  dataset: datasetName.nullable(),
+  featuresetVersion: z.string().min(1).max(256).nullable(),
+  /** online: answered a request; shadow: scored beside production, not answered; stream: features.v1. */
+  mode: z.enum(['online', 'shadow', 'stream']),
+  requestId: z.string().min(1).max(512),
+  /** Row index inside the request (a request of N rows logs N predictions). */
+  row: z.number().int().nonnegative(),
+  entityId: z.string().max(512).nullable(),
+  /** The row's input vector (spec `predictionLog.features: full`). */
+  features: z.array(z.number()).optional(),
+  /** Its summary instead (`summary`): count, mean, min, max and a hash of the values. */
+  featureSummary: z
+    .object({
+      count: z.number().int().nonnegative(),
+      mean: z.number(),
+      min: z.number(),
+      max: z.number(),
+      sha256: sha256Hex,
+    })
+    .optional(),
+  /** Every output tensor's values for this row, by output name. */
+  outputs: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean()]))),
+  /** P(class 1) (binary), the top probability (multiclass) or the prediction (regression). */
+  score: z.number().nullable(),
+  /** The predicted class (its name when the model has class names) or null for regression. */
+  label: z.union([z.string(), z.number()]).nullable(),
+  /** Server time for the whole request (queue + compute), ms. */
+  latencyMs: z.number().nonnegative(),
+  cached: z.boolean(),
+  /** The features.v1 event a stream-scored prediction came from. */
+  sourceEventId: z.string().max(512).nullable(),
+  at: isoTime,
+});
+
 export const EVENTS = {
   rawEvent: defineEvent({
     type: 'dev.mlops.ingest.raw.v1',
@@ -489,6 +533,13 @@ export const EVENTS = {
     summary: 'A decision to move an alias: promote, roll back, set or delete.',
     envelope: 'required',
   }),
+  prediction: defineEvent({
+    type: 'dev.mlops.predictions.v1',
+    topic: 'predictions',
+    schema: PredictionEvent,
+    summary: 'One prediction served online, in shadow, or stream-scored from features.v1.',
+    envelope: 'required',
+  }),
   modelLifecycle: defineEvent({
     type: 'dev.mlops.models.lifecycle.v1',
     topic: 'modelsLifecycle',
@@ -521,6 +572,7 @@ export type TrainingJobState = (typeof TRAINING_JOB_STATES)[number];
 export type ModelCompressedEvent = z.infer<typeof ModelCompressedEvent>;
 export type ModelDecisionEvent = z.infer<typeof ModelDecisionEvent>;
 export type ModelLifecycleEvent = z.infer<typeof ModelLifecycleEvent>;
+export type PredictionEvent = z.infer<typeof PredictionEvent>;
 
 /** Every reason code a dead letter may carry. */
 export const REJECTION_CODES: readonly string[] = [

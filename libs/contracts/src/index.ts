@@ -6,3 +6,4 @@ export * from './spec/validate-record';
 export * from './spec/feature-spec';
 export * from './spec/training-spec';
 export * from './spec/compression-spec';
+export * from './spec/serving-spec';
