@@ -21,6 +21,7 @@ const SERVICES: ServiceSpec[] = [
   { name: 'trainer', port: 3004 },
   { name: 'compressor', port: 3005 },
   { name: 'model-registry', port: 3006 },
+  { name: 'inference', port: 3007 },
 ];
 
 const root = path.resolve(__dirname, '..', '..', '..');

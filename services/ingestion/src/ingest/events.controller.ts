@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { principalOf } from '@mlops/auth';
 import { BackpressureError, Bus } from '@mlops/bus';
 import { DATASET_NAME } from '@mlops/contracts';
-import { ApiError, SpecCatalog } from '@mlops/nest-kit';
+import { ApiError, readBody, SpecCatalog } from '@mlops/nest-kit';
 import { INGESTION_CONFIG, type IngestionConfig } from '../config';
 import { IngestService, planIngest, type RowOutcome } from './ingest.service';
 import { parseBody } from './parse-body';
@@ -17,46 +17,6 @@ function restSource(req: Request): string {
   if (typeof header === 'string' && header.trim() !== '') return header.trim().slice(0, 512);
   const subject = principalOf(req).subject;
   return `rest:${subject}`.slice(0, 512);
-}
-
-/** Reads the body up to `limit` bytes; one byte more is a 413, and the rest is not read. */
-function readBody(req: Request, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(
-      new ApiError(
-        413,
-        'payload_too_large',
-        `the body is ${declared} bytes; the limit is ${limit}`,
-      ),
-    );
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        req.resume();
-        reject(
-          new ApiError(413, 'payload_too_large', `the body exceeds the limit of ${limit} bytes`),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => !failed && resolve(Buffer.concat(chunks)));
-    req.on(
-      'error',
-      (err) =>
-        !failed &&
-        reject(new ApiError(400, 'bad_request', `could not read the body: ${err.message}`)),
-    );
-  });
 }
 
 export interface IngestResponse {

@@ -1,0 +1,41 @@
+import { type ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { ApiExceptionFilter } from '@mlops/nest-kit';
+import { errorBody } from '../protocol/oip';
+
+/**
+ * Errors under /v2 leave in the Open Inference Protocol's shape, `{"error": "..."}` (an unknown
+ * route, a method not allowed, an auth refusal); every other path keeps the platform's
+ * `{"error": {"code", "message"}}`.
+ */
+@Catch()
+export class InferenceExceptionFilter implements ExceptionFilter {
+  private readonly api: ApiExceptionFilter;
+
+  constructor(private readonly logger: Logger) {
+    this.api = new ApiExceptionFilter(logger);
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    if (!req.path.startsWith('/v2')) return this.api.catch(exception, host);
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      const nested = (body as { error?: { message?: unknown } }).error?.message;
+      const raw =
+        typeof body === 'string' ? body : (nested ?? (body as { message?: unknown }).message);
+      const message = Array.isArray(raw)
+        ? raw.join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : exception.message;
+      res.status(exception.getStatus()).json(errorBody(message));
+      return;
+    }
+    this.logger.error({ err: exception }, 'unhandled error in request');
+    res.status(500).json(errorBody('internal error'));
+  }
+}
