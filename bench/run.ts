@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   registry: () => import('./registry.js'),
   trainer: () => import('./trainer.js'),
   compressor: () => import('./compressor.js'),
+  inference: () => import('./inference.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -96,11 +96,20 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
     }
     return { status: res.status, headers: res.headers, body: json } satisfies Oip;
   };
-  const infer = (rows: number[][], extra: Record<string, unknown> = {}, base = inference.url) =>
-    post(`${base}/v2/models/${MODEL}/infer`, {
-      inputs: [{ name: 'features', shape: [rows.length, width], datatype: 'FP32', data: rows }],
-      ...extra,
-    });
+  const infer = (
+    rows: number[][],
+    extra: Record<string, unknown> = {},
+    base = inference.url,
+    headers: Record<string, string> = {},
+  ) =>
+    post(
+      `${base}/v2/models/${MODEL}/infer`,
+      {
+        inputs: [{ name: 'features', shape: [rows.length, width], datatype: 'FP32', data: rows }],
+        ...extra,
+      },
+      headers,
+    );
   const registryCall = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(`${registry.url}${url}`, {
       method,
@@ -113,10 +122,14 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
   const setAlias = (alias: string, version: number) =>
     registryCall('PUT', `/v1/models/${MODEL}/aliases/${alias}`, { version, reason: 'e2e' });
   /** Waits until the inference service routes `alias` to `version` (metadata lists it). */
-  const served = async (versions: string[], base = inference.url) => {
+  const served = async (
+    versions: string[],
+    base = inference.url,
+    headers: Record<string, string> = {},
+  ) => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const res = await fetch(`${base}/v2/models/${MODEL}`);
+      const res = await fetch(`${base}/v2/models/${MODEL}`, { headers });
       const body = (await res.json()) as { versions?: string[] };
       if (res.status === 200 && JSON.stringify(body.versions) === JSON.stringify(versions)) return;
       if (Date.now() > deadline)
@@ -660,7 +673,9 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
     expect((await infer([row])).status).toBe(200);
   }, 240_000);
 
-  it('caches in Redis when REDIS_URL is set, shared by replicas', async () => {
+  it('caches in Redis when REDIS_URL is set, shared by replicas; checks credentials', async () => {
+    const key = 'inference-e2e-viewer-key';
+    const auth = { 'x-api-key': key };
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
     const prefix = `mlops:inference:cache:`;
@@ -674,18 +689,37 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
             INFERENCE_WORKERS: '1',
             REDIS_URL,
             INFERENCE_STREAM_SCORING: 'false',
+            AUTH_MODE: 'api-key',
+            AUTH_API_KEYS: `${key}:viewer:e2e`,
+            AUTH_OPEN_READS: 'false',
           }),
         );
-      for (const r of replicas) await served(['2', '3'], r.url);
+      const current = (
+        (await (await fetch(`${inference.url}/v2/models/${MODEL}`)).json()) as {
+          versions: string[];
+        }
+      ).versions;
+      for (const r of replicas) await served(current, r.url, auth);
       const rows = [rowOf(77), [...rowOf(78)].map((x) => x + Math.random())];
-      const first = await infer(rows, { parameters: { entity_id: 'redis-1' } }, replicas[0].url);
+      // The infer fast path makes the guard's decision itself.
+      const anonymous = await infer(rows, {}, replicas[0].url);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error).toMatch(/authentication required/);
+      const wrong = await infer(rows, {}, replicas[0].url, { 'x-api-key': 'nope' });
+      expect(wrong.status).toBe(401);
+      const first = await infer(
+        rows,
+        { parameters: { entity_id: 'redis-1' } },
+        replicas[0].url,
+        auth,
+      );
       expect(first.headers.get('x-cache')).toBe('miss');
       const version = first.headers.get('x-model-version');
       // The other replica finds what the first stored.
       const deadline = Date.now() + 5000;
       let second: Oip;
       do {
-        second = await infer(rows, { parameters: { entity_id: 'redis-1' } }, replicas[1].url);
+        second = await infer(rows, { parameters: { entity_id: 'redis-1' } }, replicas[1].url, auth);
       } while (second.headers.get('x-cache') !== 'hit' && Date.now() < deadline);
       expect(second.headers.get('x-cache')).toBe('hit');
       expect(second.headers.get('x-model-version')).toBe(version);

@@ -27,6 +27,7 @@ export interface LoadResult {
   /** 2xx responses ÷ seconds. */
   perSecond: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
   maxMs: number;
   /** CPU of this (the load-generating) process per request, µs. */
@@ -135,6 +136,7 @@ export async function runLoad(options: {
     seconds,
     perSecond: ok / seconds,
     p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
     p99Ms: percentile(latencies, 99),
     maxMs: latencies[total - 1],
     clientCpuMicrosPerRequest: (spent.user + spent.system) / total,

@@ -1,5 +1,6 @@
 import {
   Inject,
+  Injectable,
   Module,
   type DynamicModule,
   type OnApplicationShutdown,
@@ -15,6 +16,7 @@ import { LOGGER, METRICS_REGISTRY, ObservabilityModule } from '@mlops/observabil
 import { RegistryClient } from '@mlops/registry-client';
 import { OipController } from './api/oip.controller';
 import { InferenceExceptionFilter } from './api/exception-filter';
+import { InferHandler } from './api/infer-handler';
 import { PredictController } from './api/predict.controller';
 import { PREDICTION_CACHE } from './cache/cache.tokens';
 import {
@@ -27,19 +29,21 @@ import { INFERENCE_CONFIG, type InferenceConfig } from './config';
 import { InferenceMetrics } from './metrics';
 import { ServedModels } from './models/served-models';
 import { PredictionLog } from './predictions/prediction-log';
+import { WorkerPredictionSink } from './predictions/worker-sink';
 import { Predictor } from './predictor';
 import { WorkerPool } from './runtime/worker-pool';
 import { StreamScorer } from './stream/stream-scorer';
 
 /**
  * Closes what the service owns in the right order on shutdown: the prediction log flushes
- * before the bus (whose shutdown follows, in BusModule) stops its producer, and the cache
- * disconnects.
+ * through its worker's producer, which then disconnects, and the cache disconnects.
  */
+@Injectable()
 class Lifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(PREDICTION_CACHE) private readonly cache: PredictionCache,
     private readonly log: PredictionLog,
+    private readonly sink: WorkerPredictionSink,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -50,6 +54,7 @@ class Lifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.log.close();
+    await this.sink.close();
     await this.cache.close();
   }
 }
@@ -96,15 +101,26 @@ export class InferenceModule {
             }),
         },
         {
+          provide: WorkerPredictionSink,
+          inject: [Bus, LOGGER],
+          useFactory: (bus: Bus, logger: Logger) =>
+            new WorkerPredictionSink(
+              { bus: bus.config, source: bus.source, logLevel: c.LOG_LEVEL },
+              logger,
+            ),
+        },
+        {
           provide: PredictionLog,
-          inject: [Bus, LOGGER, METRICS_REGISTRY],
-          useFactory: (bus: Bus, logger: Logger, registry: Registry) =>
-            new PredictionLog(bus.producer, logger, registry),
+          inject: [WorkerPredictionSink, LOGGER, METRICS_REGISTRY],
+          // Small batches: each crosses to the log's worker thread as one structured clone.
+          useFactory: (sink: WorkerPredictionSink, logger: Logger, registry: Registry) =>
+            new PredictionLog(sink, logger, registry, { batchSize: 100, flushIntervalMs: 100 }),
         },
         SpecCatalog,
         InferenceMetrics,
         ServedModels,
         Predictor,
+        InferHandler,
         StreamScorer,
         Lifecycle,
       ],

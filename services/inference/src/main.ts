@@ -1,6 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadConfig } from '@mlops/config';
 import { bootstrap } from '@mlops/nest-kit';
+import { InferHandler } from './api/infer-handler';
 import { InferenceModule } from './app.module';
 import { InferenceEnv } from './config';
 
@@ -9,6 +11,14 @@ void bootstrap({
   config: () => loadConfig('inference', InferenceEnv),
   module: (ctx) => InferenceModule.forRoot(ctx),
   configure: (app) => {
+    // The infer hot path goes straight to its handler; everything else through Express.
+    const infer = app.get(InferHandler);
+    const server = app.getHttpServer();
+    const express = server.listeners('request') as ((...args: unknown[]) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!infer.tryHandle(req, res)) for (const l of express) l.call(server, req, res);
+    });
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()

@@ -199,9 +199,7 @@ function rowValues(t: TensorData, row: number): (number | string | boolean)[] {
   const out: (number | string | boolean)[] = [];
   for (let i = from; i < from + width; i++) {
     const x = t.data[i];
-    out.push(
-      t.datatype === 'BOOL' ? x === 1 : typeof x === 'bigint' ? Number(x) : (x),
-    );
+    out.push(t.datatype === 'BOOL' ? x === 1 : typeof x === 'bigint' ? Number(x) : x);
   }
   return out;
 }

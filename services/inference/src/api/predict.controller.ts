@@ -158,8 +158,7 @@ export class PredictController {
       reasons: { code: string; message: string; field?: string }[];
     }[] = [];
     raw.forEach((r, index) => {
-      const copy =
-        r && typeof r === 'object' && !Array.isArray(r) && label ? { ...(r) } : r;
+      const copy = r && typeof r === 'object' && !Array.isArray(r) && label ? { ...r } : r;
       if (label && copy && typeof copy === 'object')
         delete (copy as Record<string, unknown>)[label];
       const checked = validateRecord(serving, copy);
@@ -231,9 +230,7 @@ function rowOf(t: TensorData, row: number): (number | string | boolean)[] {
   const out: (number | string | boolean)[] = [];
   for (let i = row * width; i < (row + 1) * width; i++) {
     const x = t.data[i];
-    out.push(
-      t.datatype === 'BOOL' ? x === 1 : typeof x === 'bigint' ? Number(x) : (x),
-    );
+    out.push(t.datatype === 'BOOL' ? x === 1 : typeof x === 'bigint' ? Number(x) : x);
   }
   return out;
 }

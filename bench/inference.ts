@@ -1,0 +1,348 @@
+// `npm run bench -- inference`: the inference service under HTTP load from this process (the
+// server is its own process, dist/services/inference, as deployed), on two models registered in
+// a real registry:
+//   big    512-1024-1024-16 MLP (softmax), where compute matters;
+//   small  16-8-1 MLP (sigmoid), where HTTP and JSON dominate.
+// The baseline is onnxruntime-node in this process on the same model bytes (one intra-op
+// thread, as each server worker runs): latency of one run() at batch 1 and 32. The server runs
+// with dynamic batching off and on (INFERENCE_BATCHING), the cache off (every request computes),
+// the prediction log on (as deployed), at concurrency 1, 16 and 64, one row per request.
+// Event-loop lag is read from the server's own Prometheus histogram (prom-client's
+// monitorEventLoopDelay, reset at every scrape) over the big model's c = 64 runs with batching
+// on, where batches are largest.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { exportDenseNetwork, Rng, type DenseLayer, type NetworkLayer } from '@mlops/ml';
+import { RegistryClient } from '@mlops/registry-client';
+import { runLoad, type LoadResult } from './lib/http-load';
+import { withKafka } from './lib/kafka';
+import { intEnv } from './lib/measure';
+import { Recorder, type BenchResult } from './lib/report';
+import { startService, type BenchService } from './lib/service';
+
+const RUNS = intEnv('BENCH_RUNS', 3);
+/** Requests per measured run, by concurrency. */
+const REQUESTS: Record<number, number> = {
+  1: intEnv('BENCH_INFERENCE_REQUESTS_C1', 1_500),
+  16: intEnv('BENCH_INFERENCE_REQUESTS_C16', 4_000),
+  64: intEnv('BENCH_INFERENCE_REQUESTS_C64', 6_000),
+};
+const CONCURRENCY = [1, 16, 64];
+const RAW_RUNS = intEnv('BENCH_INFERENCE_RAW_RUNS', 2_000);
+/** Distinct request bodies cycled through (the cache is off anyway). */
+const BODIES = 256;
+/** onnxruntime worker threads of the server (default: one per core, as deployed). */
+const WORKERS = process.env.BENCH_INFERENCE_WORKERS;
+/** Which parts run (all by default): raw, big, small, off, on. */
+const ONLY = new Set((process.env.BENCH_INFERENCE_ONLY ?? 'raw,big,small,off,on').split(','));
+
+interface BenchModel {
+  name: 'big' | 'small';
+  layers: NetworkLayer[];
+  task: 'multiclass' | 'binary';
+  features: number;
+  bytes: Uint8Array;
+}
+
+const say = (line: string) => process.stdout.write(`[inference] ${line}\n`);
+
+function mlp(widths: number[], last: DenseLayer['activation'], seed: number): NetworkLayer[] {
+  const rng = new Rng(seed);
+  const layers: NetworkLayer[] = [];
+  for (let i = 1; i < widths.length; i++) {
+    const [n, m] = [widths[i - 1], widths[i]];
+    const scale = Math.sqrt(2 / n);
+    layers.push({
+      kind: 'dense',
+      weights: Float32Array.from({ length: n * m }, () => rng.normal(0, scale)),
+      bias: Float32Array.from({ length: m }, () => rng.normal(0, 0.01)),
+      activation: i === widths.length - 1 ? last : 'relu',
+    });
+  }
+  return layers;
+}
+
+function models(): BenchModel[] {
+  const big = mlp([512, 1024, 1024, 16], 'softmax', 1);
+  const small = mlp([16, 8, 1], 'sigmoid', 2);
+  return [
+    {
+      name: 'big',
+      layers: big,
+      task: 'multiclass',
+      features: 512,
+      bytes: exportDenseNetwork(big, { task: 'multiclass' }),
+    },
+    {
+      name: 'small',
+      layers: small,
+      task: 'binary',
+      features: 16,
+      bytes: exportDenseNetwork(small, { task: 'binary' }),
+    },
+  ];
+}
+
+function bodies(m: BenchModel): Buffer[] {
+  const rng = new Rng(7);
+  return Array.from({ length: BODIES }, () =>
+    Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'features',
+            shape: [1, m.features],
+            datatype: 'FP32',
+            data: Array.from({ length: m.features }, () => Math.fround(rng.normal())),
+          },
+        ],
+      }),
+    ),
+  );
+}
+
+/** Latency of one run() in this process, per batch size: the median over RAW_RUNS calls. */
+async function rawLatency(m: BenchModel, batch: number): Promise<number> {
+  const session = await ort.InferenceSession.create(m.bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  try {
+    const rng = new Rng(3);
+    const x = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: batch * m.features }, () => rng.normal()),
+      [batch, m.features],
+    );
+    const runs = batch === 1 ? RAW_RUNS : Math.max(200, RAW_RUNS / 8);
+    for (let i = 0; i < 50; i++) await session.run({ features: x });
+    const times = new Float64Array(runs);
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await session.run({ features: x });
+      times[i] = performance.now() - t0;
+    }
+    times.sort();
+    return times[runs >> 1];
+  } finally {
+    await session.release();
+  }
+}
+
+async function registerModels(registry: BenchService, list: BenchModel[]): Promise<void> {
+  const client = new RegistryClient({ url: registry.url });
+  const call = async (method: string, url: string, body: unknown) => {
+    const res = await fetch(`${registry.url}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  };
+  for (const m of list) {
+    const artifact = await client.upload(Buffer.from(m.bytes), 'onnx');
+    const name = `bench-${m.name}`;
+    await call('POST', '/v1/models', { name });
+    await call('POST', `/v1/models/${name}/versions`, {
+      artifact,
+      tags: { 'mlops.task': m.task },
+    });
+    await call('PUT', `/v1/models/${name}/aliases/production`, { version: 1, reason: 'bench' });
+  }
+}
+
+async function waitServed(svc: BenchService, list: BenchModel[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (const m of list) {
+    for (;;) {
+      const res = await fetch(`${svc.url}/v2/models/bench-${m.name}/ready`);
+      if (res.status === 200) break;
+      if (Date.now() > deadline) throw new Error(`bench-${m.name} was not served within 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** The server's event-loop delay since the last scrape (the scrape resets the histogram). */
+async function eventLoopLag(svc: BenchService): Promise<{ p99Ms: number; maxMs: number }> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const read = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    return line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN;
+  };
+  return {
+    p99Ms: read('nodejs_eventloop_lag_p99_seconds'),
+    maxMs: read('nodejs_eventloop_lag_max_seconds'),
+  };
+}
+
+function load(svc: BenchService, m: BenchModel, body: Buffer[], c: number, total: number) {
+  const url = new URL(svc.url);
+  return runLoad({
+    host: url.hostname,
+    port: Number(url.port),
+    concurrency: c,
+    total,
+    make: (i) => ({
+      method: 'POST',
+      path: `/v2/models/bench-${m.name}/infer`,
+      body: body[i % body.length],
+    }),
+  });
+}
+
+function check(result: LoadResult, what: string): void {
+  if (result.failed > 0)
+    throw new Error(`${what}: ${result.failed} failed requests: ${result.failures.join(' | ')}`);
+}
+
+export async function run(): Promise<BenchResult> {
+  const recorder = new Recorder('inference');
+  const list = models().filter((m) => ONLY.has(m.name));
+  for (const m of ONLY.has('raw') ? list : []) {
+    const [b1, b32] = [await rawLatency(m, 1), await rawLatency(m, 32)];
+    say(
+      `raw ort ${m.name}: p50 ${b1.toFixed(3)} ms at batch 1 (${Math.round(1000 / b1)} rows/s), ${b32.toFixed(3)} ms at batch 32 (${Math.round((32 * 1000) / b32)} rows/s)`,
+    );
+    for (let r = 0; r < RUNS; r++) {
+      const [x1, x32] = r === 0 ? [b1, b32] : [await rawLatency(m, 1), await rawLatency(m, 32)];
+      recorder.add(`raw_${m.name}_b1_p50_ms`, x1);
+      recorder.add(`raw_${m.name}_b32_p50_ms`, x32);
+      recorder.add(`raw_${m.name}_b32_rows_per_s`, (32 * 1000) / x32);
+    }
+  }
+
+  await withKafka(async ({ brokers }) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-bench-inference-'));
+    const prefix = `bench-inference-${Date.now()}.`;
+    const base = {
+      KAFKA_BROKERS: brokers.join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+    };
+    let registry: BenchService | undefined;
+    try {
+      registry = await startService(
+        'model-registry',
+        {
+          ...base,
+          ARTIFACT_DIR: path.join(dir, 'artifacts'),
+          REGISTRY_SQLITE_PATH: path.join(dir, 'registry.sqlite'),
+          AUTH_MODE: 'none',
+        },
+        { unset: ['DATABASE_URL'] },
+      );
+      await registerModels(registry, list);
+      for (const mode of (['off', 'on'] as const).filter((x) => ONLY.has(x))) {
+        const svc = await startService('inference', {
+          ...base,
+          REGISTRY_URL: registry.url,
+          AUTH_MODE: 'none',
+          INFERENCE_BATCHING: mode,
+          INFERENCE_CACHE: 'false',
+          INFERENCE_STREAM_SCORING: 'false',
+          ...(WORKERS ? { INFERENCE_WORKERS: WORKERS } : {}),
+        });
+        try {
+          await waitServed(svc, list);
+          for (const m of list) {
+            const body = bodies(m);
+            for (const c of CONCURRENCY) {
+              const total = REQUESTS[c];
+              check(await load(svc, m, body, c, Math.min(total, 1_000)), `warm-up ${m.name}`);
+              for (let r = 0; r < RUNS; r++) {
+                const lagBefore = mode === 'on' && m.name === 'big' && c === 64;
+                if (lagBefore) await eventLoopLag(svc);
+                const result = await load(svc, m, body, c, total);
+                check(result, `${m.name} batching ${mode} c=${c}`);
+                const key = `${m.name}_batching_${mode}_c${c}`;
+                recorder.add(`${key}_rps`, result.perSecond);
+                recorder.add(`${key}_p50_ms`, result.p50Ms);
+                recorder.add(`${key}_p95_ms`, result.p95Ms);
+                let lagText = '';
+                if (lagBefore) {
+                  const lag = await eventLoopLag(svc);
+                  recorder.add('event_loop_lag_p99_ms', lag.p99Ms);
+                  recorder.add('event_loop_lag_max_ms', lag.maxMs);
+                  lagText = `; event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`;
+                }
+                say(
+                  `${m.name.padEnd(5)} batching ${mode.padEnd(3)} c=${String(c).padEnd(2)} ${Math.round(result.perSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p95 ${result.p95Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, client ${Math.round(result.clientCpuMicrosPerRequest)} µs CPU/req${lagText}`,
+                );
+              }
+            }
+          }
+          const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+          const sum = (name: string, model: string) =>
+            metrics
+              .split('\n')
+              .filter((l) => l.startsWith(name) && l.includes(`model="bench-${model}"`))
+              .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+          for (const m of list) {
+            const rows = sum('inference_batch_size_sum', m.name);
+            const batches = sum('inference_batch_size_count', m.name);
+            say(
+              `${m.name} batching ${mode}: ${batches} batches, ${(rows / batches).toFixed(2)} rows per batch on average`,
+            );
+            recorder.add(`${m.name}_batching_${mode}_mean_batch_rows`, rows / batches);
+          }
+        } finally {
+          await svc.stop();
+        }
+      }
+    } finally {
+      await registry?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A partial run (BENCH_INFERENCE_ONLY) reports its figures only.
+  if (!['raw', 'big', 'small', 'off', 'on'].every((x) => ONLY.has(x))) return recorder.result();
+  recorder.ratio('batching_speedup_c64', 'big_batching_on_c64_rps', 'big_batching_off_c64_rps', {
+    min: 4,
+  });
+  recorder.ratio('p95_ratio_c64', 'big_batching_on_c64_p95_ms', 'big_batching_off_c64_p95_ms', {
+    max: 1,
+  });
+  recorder.derive(
+    'overhead_p50_ms_c1',
+    (m) => m('big_batching_on_c1_p50_ms') - m('raw_big_b1_p50_ms'),
+    { max: 1 },
+  );
+  recorder.derive('event_loop_lag_ms', (m) => m('event_loop_lag_p99_ms'), { max: 5 });
+  recorder.ratio('batching_speedup_c16', 'big_batching_on_c16_rps', 'big_batching_off_c16_rps');
+  recorder.ratio(
+    'batching_speedup_c64_small',
+    'small_batching_on_c64_rps',
+    'small_batching_off_c64_rps',
+  );
+  recorder.ratio(
+    'p95_ratio_c64_small',
+    'small_batching_on_c64_p95_ms',
+    'small_batching_off_c64_p95_ms',
+  );
+  recorder.derive(
+    'overhead_p50_ms_c1_small',
+    (m) => m('small_batching_on_c1_p50_ms') - m('raw_small_b1_p50_ms'),
+  );
+  recorder.derive(
+    'raw_b32_vs_b1_rows_big',
+    (m) => (32 * m('raw_big_b1_p50_ms')) / m('raw_big_b32_p50_ms'),
+  );
+  recorder.note(
+    'One row per request, JSON over keep-alive HTTP/1.1 from the benchmark process; server: dist/services/inference with 2 onnxruntime worker threads (one intra-op thread each), cache off, prediction log on.',
+  );
+  recorder.note(
+    'overhead_p50_ms_c1: server p50 at concurrency 1 (batching on) minus raw in-process run() p50 at batch 1, same model.',
+  );
+  recorder.note(
+    'event_loop_lag_ms: p99 of the server main thread event-loop delay (prom-client monitorEventLoopDelay, 10 ms resolution) during the big model c = 64 runs with batching on.',
+  );
+  recorder.note(
+    'raw_b32_vs_b1_rows_big: rows per second of one run() at batch 32 over batch 1 in-process — the most batching can gain on this CPU for this model.',
+  );
+  return recorder.result();
+}

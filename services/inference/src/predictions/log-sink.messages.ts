@@ -1,0 +1,31 @@
+import type { BusConfig } from '@mlops/bus';
+import type { PredictionEvent, RejectionReason } from '@mlops/contracts';
+
+/** What the prediction-log worker is started with. */
+export interface LogSinkInit {
+  bus: BusConfig;
+  /** CloudEvents `source` of the predictions (the inference service's). */
+  source: string;
+  logLevel: string;
+}
+
+/** One prediction as it crosses to the worker: the payload, its key and envelope attributes. */
+export interface LogRecord {
+  key: string;
+  data: PredictionEvent;
+  attrs?: { id?: string; subject?: string; time?: string; traceparent?: string };
+}
+
+export type LogSinkRequest =
+  { type: 'send'; id: number; records: LogRecord[] } | { type: 'close'; id: number };
+
+export type LogSinkReply =
+  | { type: 'ready' }
+  | { type: 'sent'; id: number }
+  | {
+      type: 'failed';
+      id: number;
+      message: string;
+      schema?: { eventType: string; issues: RejectionReason[] };
+    }
+  | { type: 'closed'; id: number };
