@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { PredictionEvent } from '@mlops/contracts';
+import type { PredictionEvent, ServingSection } from '@mlops/contracts';
 import { LOGGER } from '@mlops/observability';
 import { PREDICTION_CACHE } from './cache/cache.tokens';
 import type { PredictionCache } from './cache/prediction-cache';
@@ -104,7 +104,16 @@ export class Predictor {
       sampled(req.requestId, this.served.servingOf(v).predictionLog.sampleRate)
     )
       this.log.log(
-        predictionEvents(v, route.alias, 'online', req, result.outputs, totalMs, result.cached),
+        predictionEvents(
+          v,
+          route.alias,
+          'online',
+          req,
+          result.outputs,
+          totalMs,
+          result.cached,
+          this.served.servingOf(v).predictionLog.features,
+        ),
       );
     return { ...result, totalMs };
   }
@@ -162,7 +171,18 @@ export class Predictor {
         this.metrics.requests.inc({ ...labels, alias: 'canary', mode: 'shadow', status: 'ok' });
         this.metrics.rows.inc({ ...labels, mode: 'shadow' }, rowsOf(req.inputs));
         if (sampled(req.requestId, this.served.servingOf(v).predictionLog.sampleRate))
-          this.log.log(predictionEvents(v, 'canary', 'shadow', req, r.outputs, ms, false));
+          this.log.log(
+            predictionEvents(
+              v,
+              'canary',
+              'shadow',
+              req,
+              r.outputs,
+              ms,
+              false,
+              this.served.servingOf(v).predictionLog.features,
+            ),
+          );
       },
       (err: unknown) => {
         this.metrics.requests.inc({
@@ -236,10 +256,12 @@ export function predictionEvents(
   outputs: Record<string, TensorData>,
   latencyMs: number,
   cached: boolean,
+  /** How the features are kept: the spec's current `predictionLog.features`. */
+  keep: ServingSection['predictionLog']['features'] = v.serving.predictionLog.features,
 ): PredictionEvent[] {
-  const rows = rowsOf(req.inputs);
-  const features = featureInput(req.inputs);
-  const keep = v.serving.predictionLog.features;
+  // A model without a batch dimension answers one prediction per request.
+  const rows = v.signature.batchable ? rowsOf(req.inputs) : 1;
+  const features = v.signature.batchable ? featureInput(req.inputs) : undefined;
   const at = new Date().toISOString();
   const events: PredictionEvent[] = [];
   for (let row = 0; row < rows; row++) {

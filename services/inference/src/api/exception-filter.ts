@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiExceptionFilter } from '@mlops/nest-kit';
+import { ApiError, ApiExceptionFilter } from '@mlops/nest-kit';
 import { errorBody } from '../protocol/oip';
 
 /**
@@ -32,6 +32,9 @@ export class InferenceExceptionFilter implements ExceptionFilter {
         : typeof raw === 'string'
           ? raw
           : exception.message;
+      // An auth refusal's WWW-Authenticate (a 401 must carry one), or a Retry-After.
+      if (exception instanceof ApiError)
+        for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
       res.status(exception.getStatus()).json(errorBody(message));
       return;
     }

@@ -149,6 +149,7 @@ export class StreamScorer implements OnApplicationBootstrap {
     const width = events[0].data.vector.length;
     const input = v.signature.inputs[0].name;
     const chunk = v.serving.batching.maxBatchSize;
+    const keep = this.served.servingOf(v).predictionLog.features;
     const parts: BusEvent<FeatureVectorEvent>[][] = [];
     for (let i = 0; i < events.length; i += chunk) parts.push(events.slice(i, i + chunk));
     const scored = await Promise.all(
@@ -193,6 +194,7 @@ export class StreamScorer implements OnApplicationBootstrap {
             one,
             ms,
             false,
+            keep,
           );
           return {
             event: EVENTS.prediction,
