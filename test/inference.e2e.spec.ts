@@ -208,7 +208,7 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
     expect(await server.json()).toEqual({
       name: 'mlops-inference',
       version: '1.0.0',
-      extensions: [],
+      extensions: ['binary_tensor_data'],
     });
     expect(await (await fetch(`${inference.url}/v2/health/live`)).json()).toEqual({ live: true });
     expect(await (await fetch(`${inference.url}/v2/health/ready`)).json()).toEqual({ ready: true });
@@ -263,6 +263,53 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
     const only = one.body.outputs as { name: string; data: number[] }[];
     expect(only.map((o) => o.name)).toEqual(['probability']);
     expect(only[0].data[0]).toBeCloseTo(want[0], 5);
+  });
+
+  it('speaks the binary tensor extension as tritonclient sends it', async () => {
+    const rows = [rowOf(20), rowOf(21)];
+    const data = Float32Array.from(rows.flat());
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'features',
+            shape: [2, width],
+            datatype: 'FP32',
+            parameters: { binary_data_size: data.byteLength },
+          },
+        ],
+        outputs: [{ name: 'probability', parameters: { binary_data: true } }],
+      }),
+    );
+    const res = await fetch(`${inference.url}/v2/models/${MODEL}/infer`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(header.length),
+      },
+      body: Buffer.concat([header, Buffer.from(data.buffer)]),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    const body = Buffer.from(await res.arrayBuffer());
+    const length = Number(res.headers.get('inference-header-content-length'));
+    const json = JSON.parse(body.subarray(0, length).toString('utf8')) as {
+      outputs: {
+        name: string;
+        shape: number[];
+        datatype: string;
+        parameters: { binary_data_size: number };
+      }[];
+    };
+    expect(json.outputs).toEqual([
+      { name: 'probability', shape: [2, 1], datatype: 'FP32', parameters: { binary_data_size: 8 } },
+    ]);
+    const bytes = body.subarray(length);
+    expect(bytes.length).toBe(8);
+    const p = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 8));
+    const want = expected(1, rows);
+    expect(p[0]).toBeCloseTo(want[0], 5);
+    expect(p[1]).toBeCloseTo(want[1], 5);
   });
 
   it('refuses bad requests with the protocol error body and a reason', async () => {

@@ -9,7 +9,14 @@ import { LOGGER } from '@mlops/observability';
 import { INFERENCE_CONFIG, type InferenceConfig } from '../config';
 import { ModelNotServedError, type Route } from '../models/served-models';
 import { Predictor } from '../predictor';
-import { errorBody, inferResponse, OipError, parseInferRequest } from '../protocol/oip';
+import {
+  errorBody,
+  inferResponse,
+  inferResponseBinary,
+  OipError,
+  parseInferRequest,
+  splitInferBody,
+} from '../protocol/oip';
 import { httpFailure } from './errors';
 
 /** Inference reads: a viewer may call it, and AUTH_OPEN_READS opens it like a GET. */
@@ -71,6 +78,36 @@ function send(
 }
 
 /**
+ * A response with binary outputs, as Triton sends one: the JSON header, then the tensors'
+ * bytes; `Inference-Header-Content-Length` tells where the header ends. With no binary bytes
+ * at all it is plain JSON (the header's zero-size outputs need no binary part).
+ */
+function sendBinary(
+  res: ServerResponse,
+  header: Buffer,
+  binary: Buffer[],
+  headers: Record<string, string>,
+): void {
+  const size = binary.reduce((n, b) => n + b.length, 0);
+  if (size === 0) {
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': header.length,
+    });
+    res.end(header);
+    return;
+  }
+  res.writeHead(200, {
+    ...headers,
+    'content-type': 'application/octet-stream',
+    'inference-header-content-length': header.length,
+    'content-length': header.length + size,
+  });
+  res.end(Buffer.concat([header, ...binary], header.length + size));
+}
+
+/**
  * `POST /v2/models/{model}[/versions/{version}]/infer`, on Node's own request and response.
  * The service puts it in front of Express (see {@link InferHandler.tryHandle}): the hot path of
  * the server skips the router, middleware and guard chain, and does their work itself — the
@@ -122,12 +159,8 @@ export class InferHandler {
     try {
       const version = versionText === undefined ? undefined : versionParam(versionText);
       const body = await readBody(req as Request, this.config.INFERENCE_MAX_BODY_BYTES);
-      let json: unknown;
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch (err) {
-        throw new OipError(400, `the body is not valid JSON: ${(err as Error).message}`);
-      }
+      // Triton's binary tensor extension: a JSON header of the given length, then raw tensors.
+      const { json, binary } = splitInferBody(body, req.headers['inference-header-content-length']);
       const requestedId =
         json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string'
           ? (json as { id: string }).id
@@ -137,10 +170,15 @@ export class InferHandler {
       const routingKey = entity ?? requestId;
       route = this.predictor.route(model, version, routingKey);
       const v = route.target;
-      const parsed = parseInferRequest(json, v.signature, {
-        maxRows: v.serving.maxRowsPerRequest,
-        maxElements: this.config.INFERENCE_MAX_ELEMENTS,
-      });
+      const parsed = parseInferRequest(
+        json,
+        v.signature,
+        {
+          maxRows: v.serving.maxRowsPerRequest,
+          maxElements: this.config.INFERENCE_MAX_ELEMENTS,
+        },
+        binary,
+      );
       const entityIds = entityIdsOf(parsed.parameters, entity, parsed.rows);
       const result = await this.predictor.predict({
         model,
@@ -154,16 +192,24 @@ export class InferHandler {
         routingKey,
       });
       const order = parsed.outputs ?? result.version.signature.outputs.map((o) => o.name);
-      send(
-        res,
-        200,
-        inferResponse(model, String(result.version.version), parsed.id, result.outputs, order),
-        {
-          'x-model-version': String(result.version.version),
-          'x-model-alias': result.alias ?? '',
-          'x-cache': result.cached ? 'hit' : 'miss',
-        },
-      );
+      const answered = String(result.version.version);
+      const headers = {
+        'x-model-version': answered,
+        'x-model-alias': result.alias ?? '',
+        'x-cache': result.cached ? 'hit' : 'miss',
+      };
+      if (parsed.binaryOutputs) {
+        const r = inferResponseBinary(
+          model,
+          answered,
+          parsed.id,
+          result.outputs,
+          order,
+          parsed.binaryOutputs,
+        );
+        sendBinary(res, r.header, r.binary, headers);
+      } else
+        send(res, 200, inferResponse(model, answered, parsed.id, result.outputs, order), headers);
     } catch (err) {
       if (!req.complete) req.resume();
       this.fail(res, model, route, err);

@@ -50,7 +50,7 @@ export class OipController {
   @Get()
   @ApiOperation({ summary: 'Server metadata' })
   metadata(@Res() res: Response): void {
-    res.json(serverMetadata(SERVER_NAME, SERVER_VERSION, []));
+    res.json(serverMetadata(SERVER_NAME, SERVER_VERSION, ['binary_tensor_data']));
   }
 
   @Get('models/:model')

@@ -1,11 +1,12 @@
 import { Rng } from '@mlops/ml';
 import { describe, expect, it } from 'vitest';
-import type { ModelSignature, TensorData } from '../runtime/tensor';
+import { elementCount, isArrayOf, type ModelSignature, type TensorData } from '../runtime/tensor';
 import {
   OipError,
   canonicalInputKey,
   errorBody,
   inferResponse,
+  inferResponseBinary,
   modelMetadata,
   modelNotFound,
   modelReady,
@@ -13,7 +14,10 @@ import {
   serverLive,
   serverMetadata,
   serverReady,
+  splitInferBody,
   type InferLimits,
+  type OipBinaryResponse,
+  type ParsedInferRequest,
 } from './oip';
 
 const LIMITS: InferLimits = { maxRows: 64, maxElements: 100_000 };
@@ -83,6 +87,101 @@ function expect400(body: unknown, signature: ModelSignature, ...parts: string[])
   const error = rejection(body, signature);
   expect(error.status).toBe(400);
   for (const part of parts) expect(error.message).toContain(part);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary tensor data, encoded here the way tritonclient's HTTP client does it (independently of
+// oip.ts): `_get_inference_request` sends the JSON, then each binary input's bytes in the order of
+// 'inputs', the JSON's length in Inference-Header-Content-Length; numpy's `tobytes()` is
+// little-endian row-major; `serialize_byte_tensor` writes each element as a little-endian uint32
+// length and its bytes.
+
+function f32le(values: number[]): Buffer {
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((v, k) => b.writeFloatLE(v, 4 * k));
+  return b;
+}
+
+function f64le(values: number[]): Buffer {
+  const b = Buffer.alloc(8 * values.length);
+  values.forEach((v, k) => b.writeDoubleLE(v, 8 * k));
+  return b;
+}
+
+function i32le(values: number[]): Buffer {
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((v, k) => b.writeInt32LE(v, 4 * k));
+  return b;
+}
+
+function u32le(values: number[]): Buffer {
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((v, k) => b.writeUInt32LE(v, 4 * k));
+  return b;
+}
+
+function i64le(values: bigint[]): Buffer {
+  const b = Buffer.alloc(8 * values.length);
+  values.forEach((v, k) => b.writeBigInt64LE(v, 8 * k));
+  return b;
+}
+
+function bytesTensor(values: (string | Uint8Array)[]): Buffer {
+  return Buffer.concat(
+    values.flatMap((v) => {
+      const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
+      return [u32le([bytes.length]), bytes];
+    }),
+  );
+}
+
+/** A request as sent: its JSON object, and the binary parts after it (none: no header). */
+interface Wire {
+  header: Body;
+  parts: Buffer[];
+  /** Send the JSON alone, without Inference-Header-Content-Length. */
+  noBinaryPart?: boolean;
+}
+
+function encodeWire(wire: Wire): { body: Buffer; headerLength: string | undefined } {
+  const json = Buffer.from(JSON.stringify(wire.header), 'utf8');
+  if (wire.noBinaryPart) return { body: json, headerLength: undefined };
+  return { body: Buffer.concat([json, ...wire.parts]), headerLength: String(json.length) };
+}
+
+/** What the HTTP handler does with a request body: split it, then parse it. */
+function parseWire(wire: Wire, signature = SIGNATURE, limits = LIMITS) {
+  const { body, headerLength } = encodeWire(wire);
+  const { json, binary } = splitInferBody(body, headerLength);
+  return parseInferRequest(json, signature, limits, binary);
+}
+
+function binaryRejection(wire: Wire, signature = SIGNATURE, limits = LIMITS): OipError {
+  try {
+    parseWire(wire, signature, limits);
+  } catch (error) {
+    expect(error).toBeInstanceOf(OipError);
+    return error as OipError;
+  }
+  throw new Error(`expected a rejection, but the request parsed: ${JSON.stringify(wire.header)}`);
+}
+
+/**
+ * validBody() with features (FP32 [2, 3]), ids (INT64 [2]) and text (BYTES [2]) as binary data,
+ * flags (BOOL [2, 2]) left in JSON between them: the same tensors.
+ */
+function binaryWire(): Wire {
+  const header = validBody();
+  const parts = [
+    f32le([0.5, 1, 1.5, 2, 2.5, 3]),
+    i64le([7n, 9223372036854775807n]),
+    bytesTensor(['héllo', '']),
+  ];
+  [0, 1, 3].forEach((i, p) => {
+    delete header.inputs[i].data;
+    header.inputs[i].parameters = { binary_data_size: parts[p].length };
+  });
+  return { header, parts };
 }
 
 describe('the examples of inference_rest.md', () => {
@@ -170,39 +269,38 @@ describe('the examples of inference_rest.md', () => {
     expect(flat.inputs).toEqual(nested.inputs);
   });
 
-  it("refuses Triton's binary tensor data example (extension_binary_data.md)", () => {
-    const binary = {
+  it("takes Triton's binary tensor data example (extension_binary_data.md)", () => {
+    // "Examples", verbatim: 16 bytes for input0 (UINT32 [2, 2]), 3 for input1 (BOOL [3]).
+    const header: Body = {
       model_name: 'mymodel',
       inputs: [
-        { name: 'input0', shape: [2, 2], datatype: 'INT32', parameters: { binary_data_size: 16 } },
+        { name: 'input0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 } },
         { name: 'input1', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
       ],
       outputs: [{ name: 'output0', parameters: { binary_data: true } }],
     };
-    expect400(
-      binary,
-      SPEC_MODEL,
-      "input 'input0'",
-      'binary tensor data is not supported; send JSON data',
-    );
-    const outputsOnly = {
-      inputs: [{ name: 'input0', shape: [2, 2], datatype: 'INT32', data: [1, 2, 3, 4] }],
-      outputs: [{ name: 'output0', parameters: { binary_data: true } }],
-    };
-    const model = { ...SPEC_MODEL, inputs: [SPEC_MODEL.inputs[0]] };
-    expect400(outputsOnly, model, "output 'output0'", 'binary tensor data is not supported');
-    expect400(
-      { ...outputsOnly, outputs: undefined, parameters: { binary_data_output: true } },
-      model,
-      'binary_data_output',
-      'binary tensor data is not supported',
-    );
-    // binary_data: false asks for JSON, which is what we send.
-    const jsonAsked = {
-      ...outputsOnly,
-      outputs: [{ name: 'output0', parameters: { binary_data: false } }],
-    };
-    expect(parseInferRequest(jsonAsked, model, LIMITS).outputs).toEqual(['output0']);
+    const parts = [u32le([1, 2, 3, 4]), Buffer.from([1, 0, 1])];
+    expect(parts.map((p) => p.length)).toEqual([16, 3]);
+    const asWritten = binaryRejection({ header, parts }, SPEC_MODEL);
+    expect(asWritten.status).toBe(400);
+    expect(asWritten.message).toContain('datatype UINT32 is not supported');
+
+    // With INT32, the model this server can serve: the same 19 bytes.
+    header.inputs[0].datatype = 'INT32';
+    const parsed = parseWire({ header, parts }, SPEC_MODEL);
+    expect(parsed.inputs).toEqual({
+      input0: { datatype: 'INT32', shape: [2, 2], data: Int32Array.of(1, 2, 3, 4) },
+      input1: { datatype: 'BOOL', shape: [3], data: Uint8Array.of(1, 0, 1) },
+    });
+    expect(parsed.outputs).toEqual(['output0']);
+    expect(parsed.binaryOutputs).toEqual(['output0']);
+
+    // binary_data: false asks for JSON.
+    const json = structuredClone(header);
+    json.outputs[0].parameters.binary_data = false;
+    const jsonParsed = parseWire({ header: json, parts }, SPEC_MODEL);
+    expect(jsonParsed.outputs).toEqual(['output0']);
+    expect('binaryOutputs' in jsonParsed).toBe(false);
   });
 });
 
@@ -413,7 +511,8 @@ describe('parseInferRequest', () => {
       ['a number for BOOL', value(2, 3, 1), "input 'flags' (BOOL)", 'data[3] is 1', 'true or false'],
       ['a number for BYTES', value(3, 0, 5), "input 'text' (BYTES)", 'data[0] is 5', 'a string'],
       ['inputs disagreeing on rows', edit(1, { shape: [3], data: [1, 2, 3] }), 'batch (first) dimension', "input 'features' has 2 rows, input 'ids' has 3"],
-      ['binary_data_size', edit(3, { parameters: { binary_data_size: 12 } }), "input 'text'", 'binary tensor data is not supported; send JSON data'],
+      ['binary_data_size next to data', edit(3, { parameters: { binary_data_size: 12 } }), "input 'text'", "both 'data' and parameter 'binary_data_size'"],
+      ['binary_data_size without a binary part', (b) => { delete b.inputs[3].data; b.inputs[3].parameters = { binary_data_size: 12 }; return b; }, "input 'text'", "'binary_data_size' is 12", 'no binary part', 'Inference-Header-Content-Length'],
       ['a shared-memory input', edit(3, { parameters: { shared_memory_region: 'r' } }), "input 'text'", 'shared-memory'],
       ['input parameters not an object', edit(0, { parameters: 'x' }), "input 'features'", "'parameters' must be an object"],
       ['outputs not an array', top({ outputs: 'label' }), "'outputs' must be an array"],
@@ -470,26 +569,324 @@ describe('parseInferRequest', () => {
     expect(over.message).toContain('limit 15');
   });
 
-  it('never throws anything but OipError 400/413 on 2,000 malformed bodies', () => {
+  it('never throws anything but OipError 400/413 on 2,000 malformed bodies, JSON and binary', () => {
     const rng = new Rng(20240611);
-    const outcomes: Record<string, number> = { parsed: 0, 400: 0, 413: 0 };
+    const limits = { maxRows: 8, maxElements: 40 };
+    type Outcomes = Record<'parsed' | 400 | 413, number>;
+    const outcomes: Record<'json' | 'binary', Outcomes> = {
+      json: { parsed: 0, 400: 0, 413: 0 },
+      binary: { parsed: 0, 400: 0, 413: 0 },
+    };
     for (let trial = 0; trial < 2000; trial += 1) {
-      const body = malformed(rng);
+      const kind = rng.bernoulli(0.5) ? 'json' : 'binary';
+      let shown: unknown;
+      let parse: () => ParsedInferRequest;
+      if (kind === 'json') {
+        const body = malformed(rng);
+        [shown, parse] = [body, () => parseInferRequest(body, SIGNATURE, limits)];
+      } else {
+        const wire = malformedBinary(rng);
+        const { body, headerLength } = encodeFuzzWire(wire, rng);
+        [shown, parse] = [wire.header, () => parseSplit(body, headerLength, limits)];
+      }
       try {
-        parseInferRequest(body, SIGNATURE, { maxRows: 8, maxElements: 40 });
-        outcomes.parsed += 1;
+        const parsed = parse();
+        // What parses is whole: every tensor of its shape, in its datatype's array.
+        for (const tensor of Object.values(parsed.inputs)) {
+          expect(isArrayOf(tensor.datatype, tensor.data)).toBe(true);
+          expect(tensor.data.length).toBe(elementCount(tensor.shape));
+        }
+        outcomes[kind].parsed += 1;
       } catch (error) {
         if (!(error instanceof OipError) || (error.status !== 400 && error.status !== 413)) {
-          throw new Error(`trial ${trial}: ${String(error)} for ${safeJson(body)}`);
+          throw new Error(`trial ${trial}: ${String(error)} for ${safeJson(shown)}`);
         }
         expect(error.message.length).toBeGreaterThan(10);
-        outcomes[error.status] += 1;
+        outcomes[kind][error.status] += 1;
       }
     }
     // The mutations reach past the first checks: some bodies survive, some hit the size limit.
-    expect(outcomes.parsed).toBeGreaterThan(0);
-    expect(outcomes[413]).toBeGreaterThan(0);
-    expect(outcomes[400]).toBeGreaterThan(1000);
+    for (const kind of ['json', 'binary'] as const) {
+      expect(outcomes[kind].parsed).toBeGreaterThan(20);
+      expect(outcomes[kind][413]).toBeGreaterThan(10);
+      expect(outcomes[kind][400]).toBeGreaterThan(500);
+    }
+  });
+});
+
+describe('binary tensor data (Triton extension)', () => {
+  it('parses binary inputs, mixed with a JSON one, to the tensors of the JSON request', () => {
+    const wire = binaryWire();
+    const { body, headerLength } = encodeWire(wire);
+    // The layout: the JSON object, then features (24 bytes), ids (16), text (4 + 6 + 4 + 0).
+    expect(wire.parts.map((p) => p.length)).toEqual([24, 16, 14]);
+    expect(body.length).toBe(Number(headerLength) + 54);
+    expect(JSON.parse(body.subarray(0, Number(headerLength)).toString('utf8'))).toEqual(
+      wire.header,
+    );
+
+    const fromJson = parseInferRequest(validBody(), SIGNATURE, LIMITS);
+    const fromBinary = parseWire(wire);
+    expect(fromBinary.inputs).toEqual(fromJson.inputs);
+    expect(fromBinary.inputs.features.data).toBeInstanceOf(Float32Array);
+    expect(fromBinary.inputs.ids.data).toBeInstanceOf(BigInt64Array);
+    expect(fromBinary.inputs.text.data).toEqual(['héllo', '']);
+    expect(fromBinary.id).toBe('req-1');
+    expect(fromBinary.rows).toBe(2);
+    expect(fromBinary.outputs).toEqual(['label']);
+    expect('binaryOutputs' in fromBinary).toBe(false);
+    expect(canonicalInputKey(fromBinary.inputs, fromBinary.outputs)).toBe(
+      canonicalInputKey(fromJson.inputs, fromJson.outputs),
+    );
+  });
+
+  it('reads values exactly: float32 bits, int64 extremes, -0, subnormals, UTF-8 with a BOM', () => {
+    const model: ModelSignature = {
+      batchable: false,
+      inputs: [
+        { name: 'f', datatype: 'FP32', shape: [4] },
+        { name: 'd', datatype: 'FP64', shape: [3] },
+        { name: 'i', datatype: 'INT32', shape: [2] },
+        { name: 'l', datatype: 'INT64', shape: [3] },
+        { name: 's', datatype: 'BYTES', shape: [3] },
+      ],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [1] }],
+    };
+    const f = [0.1, -0, 1e-45, 3.4028234663852886e38];
+    const d = [Number.MIN_VALUE, -Number.MAX_VALUE, 0.1];
+    const i = [-2147483648, 2147483647];
+    const l = [-(2n ** 63n), 2n ** 63n - 1n, 9007199254740993n];
+    const s = ['\ufeffbom', '日本語', '\u0000'];
+    const parts = [f32le(f), f64le(d), i32le(i), i64le(l), bytesTensor(s)];
+    const header = {
+      inputs: model.inputs.map((spec, k) => ({
+        name: spec.name,
+        shape: spec.shape,
+        datatype: spec.datatype,
+        parameters: { binary_data_size: parts[k].length },
+      })),
+    };
+    const parsed = parseWire({ header, parts }, model);
+    expect(parsed.inputs.f.data).toEqual(Float32Array.from(f));
+    expect(Object.is((parsed.inputs.f.data as Float32Array)[1], -0)).toBe(true);
+    expect(parsed.inputs.d.data).toEqual(Float64Array.from(d));
+    expect(parsed.inputs.i.data).toEqual(Int32Array.from(i));
+    expect(parsed.inputs.l.data).toEqual(BigInt64Array.from(l));
+    expect(parsed.inputs.s.data).toEqual(s);
+  });
+
+  it('reads tensors at unaligned offsets into fresh arrays (an odd-length BYTES tensor first)', () => {
+    const model: ModelSignature = {
+      batchable: true,
+      inputs: [
+        { name: 'text', datatype: 'BYTES', shape: [-1] },
+        { name: 'x', datatype: 'FP32', shape: [-1, 2] },
+        { name: 'n', datatype: 'INT64', shape: [-1] },
+      ],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }],
+    };
+    const text = bytesTensor(['abc']); // 7 bytes: x starts at offset 7 of the binary part
+    const x = f32le([1.5, -2.25]);
+    const n = i64le([-5n]); // at offset 15
+    const header = {
+      inputs: [
+        { name: 'text', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 7 } },
+        { name: 'x', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } },
+        { name: 'n', shape: [1], datatype: 'INT64', parameters: { binary_data_size: 8 } },
+      ],
+    };
+    const { body, headerLength } = encodeWire({ header, parts: [text, x, n] });
+    const { json, binary } = splitInferBody(body, headerLength);
+    // A view straight onto these bytes would throw: offsets must be multiples of the width.
+    expect(() => new Float32Array(binary!.buffer, binary!.byteOffset + 7, 2)).toThrow(RangeError);
+    const parsed = parseInferRequest(json, model, LIMITS, binary);
+    expect(parsed.inputs.text.data).toEqual(['abc']);
+    expect(parsed.inputs.x.data).toEqual(Float32Array.of(1.5, -2.25));
+    expect(parsed.inputs.n.data).toEqual(BigInt64Array.of(-5n));
+    // The tensors own their memory: the request body can be reused.
+    body.fill(0xff);
+    expect(parsed.inputs.x.data).toEqual(Float32Array.of(1.5, -2.25));
+    expect(parsed.inputs.n.data).toEqual(BigInt64Array.of(-5n));
+  });
+
+  it('takes binary_data_size 0 for an empty tensor, with or without a binary part', () => {
+    const model = single('FP32', [-1, 2], false);
+    const header = {
+      inputs: [{ name: 'x', shape: [0, 2], datatype: 'FP32', parameters: { binary_data_size: 0 } }],
+    };
+    for (const noBinaryPart of [false, true]) {
+      const parsed = parseWire({ header, parts: [], noBinaryPart }, model);
+      expect(parsed.inputs.x).toEqual({
+        datatype: 'FP32',
+        shape: [0, 2],
+        data: new Float32Array(0),
+      });
+    }
+  });
+
+  describe('refuses, naming the tensor and the problem', () => {
+    // Edits of binaryWire(): features (FP32 [2, 3], 24 bytes), ids (INT64 [2], 16 bytes) and
+    // text (BYTES [2], 14 bytes) in binary; flags (BOOL [2, 2]) in JSON.
+    type Edit = (w: Wire) => void;
+    const size =
+      (i: number, value: unknown): Edit =>
+      (w) => {
+        w.header.inputs[i].parameters = { binary_data_size: value };
+      };
+    const part =
+      (p: number, bytes: Buffer, i: number): Edit =>
+      (w) => {
+        w.parts[p] = bytes;
+        w.header.inputs[i].parameters = { binary_data_size: bytes.length };
+      };
+    const flagsBinary =
+      (bytes: number[]): Edit =>
+      (w) => {
+        delete w.header.inputs[2].data;
+        w.header.inputs[2].parameters = { binary_data_size: bytes.length };
+        w.parts.splice(2, 0, Buffer.from(bytes));
+      };
+    const overrunLength = (w: Wire) => {
+      w.parts[2] = Buffer.from(w.parts[2]);
+      w.parts[2].writeUInt32LE(100, 0);
+    };
+
+    type Case = [string, Edit, ...string[]];
+    // prettier-ignore
+    const cases: Case[] = [
+      ['binary_data_size without a binary part', (w) => (w.noBinaryPart = true), "input 'features'", "'binary_data_size' is 24", 'no binary part'],
+      ['binary_data_size and data', (w) => (w.header.inputs[0].data = [1, 2, 3, 4, 5, 6]), "input 'features'", "both 'data' and parameter 'binary_data_size'"],
+      ['a negative binary_data_size', size(0, -24), "input 'features'", "'binary_data_size' must be a non-negative integer", 'got -24'],
+      ['a fractional binary_data_size', size(1, 15.5), "input 'ids'", 'non-negative integer', 'got 15.5'],
+      ['a string binary_data_size', size(0, '24'), "input 'features'", 'non-negative integer', 'got "24"'],
+      ['an unsafe binary_data_size', size(0, 2 ** 60), "input 'features'", 'non-negative integer'],
+      ['an FP32 size that does not fit the shape', part(0, f32le([1, 2, 3, 4, 5]), 0), "input 'features' (FP32)", "'binary_data_size' is 20 bytes", 'shape [2, 3] needs 24 (6 elements of 4 bytes)'],
+      ['an INT64 size that does not fit the shape', part(1, Buffer.alloc(12), 1), "input 'ids' (INT64)", 'is 12 bytes', 'shape [2] needs 16 (2 elements of 8 bytes)'],
+      ['a BOOL size that does not fit the shape', flagsBinary([1, 0, 1]), "input 'flags' (BOOL)", 'is 3 bytes', 'needs 4 (4 elements of 1 byte)'],
+      ['a binary part one byte short', (w) => (w.parts[2] = w.parts[2].subarray(0, 13)), 'the body has 53 bytes after its JSON object', "add up to 54 ('features' 24, 'ids' 16, 'text' 14)"],
+      ['a binary part one byte long', (w) => w.parts.push(Buffer.of(0)), 'the body has 55 bytes', 'add up to 54'],
+      ['no binary part at all', (w) => (w.parts = []), 'the body has 0 bytes', 'add up to 54'],
+      ['binary bytes but no binary input', (w) => { w.header = validBody(); w.parts = [Buffer.alloc(4)]; }, '4 bytes after its JSON object', "no input declares parameter 'binary_data_size'"],
+      ['NaN in FP32', part(0, f32le([1, 2, 3, 4, NaN, 6]), 0), "input 'features' (FP32)", 'binary element 4 (data[1][1]) is NaN', 'expected a finite number'],
+      ['Infinity in FP32', part(0, f32le([-Infinity, 2, 3, 4, 5, 6]), 0), "input 'features' (FP32)", 'binary element 0 (data[0][0]) is -Infinity'],
+      ['a BOOL byte 2', flagsBinary([1, 0, 2, 1]), "input 'flags' (BOOL)", 'binary element 2 (data[1][0]) is the byte 2', 'expected 0 (false) or 1 (true)'],
+      ['a BYTES length past its data', overrunLength, "input 'text' (BYTES)", 'binary element 0 declares 100 bytes', 'only 10 of its binary_data_size 14 remain'],
+      ['BYTES with fewer elements than the shape', part(2, bytesTensor(['héllo']), 3), "input 'text' (BYTES)", 'ends inside the length of binary element 1 (byte 10 of 10)', 'shape [2] has 2 elements'],
+      ['BYTES with more elements than the shape', part(2, bytesTensor(['héllo', '', 'x']), 3), "input 'text' (BYTES)", '5 bytes of its binary_data_size 19 are left over after the 2 elements of shape [2]'],
+      ['BYTES smaller than its lengths', part(2, Buffer.alloc(7), 3), "input 'text' (BYTES)", "'binary_data_size' is 7 bytes, too few", 'each a 4-byte length'],
+      ['BYTES that are not UTF-8', part(2, bytesTensor(['ok', Uint8Array.of(0xc3, 0x28)]), 3), "input 'text' (BYTES)", 'binary element 1 is not valid UTF-8'],
+      ['a non-boolean binary_data', (w) => (w.header.outputs = [{ name: 'label', parameters: { binary_data: 'true' } }]), "output 'label'", "parameter 'binary_data' must be true or false", 'got "true"'],
+      ['a non-boolean binary_data_output', (w) => (w.header.parameters = { binary_data_output: 1 }), "'binary_data_output' must be true or false", 'got 1'],
+      ['a shared-memory output', (w) => (w.header.outputs = [{ name: 'label', parameters: { shared_memory_region: 'r', binary_data: true } }]), "output 'label'", 'shared-memory'],
+      ['a classification output', (w) => (w.header.outputs = [{ name: 'label', parameters: { classification: 2, binary_data: true } }]), "output 'label'", 'classification'],
+    ];
+    it.each(cases)('%s', (_title, mutate, ...parts) => {
+      const wire = binaryWire();
+      mutate(wire);
+      const error = binaryRejection(wire);
+      expect(error.status).toBe(400);
+      for (const text of parts) expect(error.message).toContain(text);
+    });
+
+    it('FP64 Infinity, on a one-dimensional tensor', () => {
+      const model = single('FP64', [-1], true);
+      const header = {
+        inputs: [{ name: 'x', shape: [2], datatype: 'FP64', parameters: { binary_data_size: 16 } }],
+      };
+      const error = binaryRejection({ header, parts: [f64le([1, Infinity])] }, model);
+      expect(error.status).toBe(400);
+      expect(error.message).toContain("input 'x' (FP64): binary element 1 is Infinity");
+    });
+  });
+
+  it('applies the row and element limits from the shapes, before reading the binary part', () => {
+    const model = single('FP32', [-1, -1], false);
+    const limits = { maxRows: 64, maxElements: 1000 };
+    const header = (shape: number[], size: number) => ({
+      inputs: [{ name: 'x', shape, datatype: 'FP32', parameters: { binary_data_size: size } }],
+    });
+    // 4 bytes for 1010 elements: the limit answers first.
+    const over = binaryRejection(
+      { header: header([10, 101], 4), parts: [Buffer.alloc(4)] },
+      model,
+      limits,
+    );
+    expect(over.status).toBe(413);
+    expect(over.message).toContain(
+      "1010 elements in all, more than the limit 1000 (the largest, input 'x'",
+    );
+    const huge = binaryRejection(
+      { header: header([2 ** 40, 2 ** 40], 0), parts: [] },
+      model,
+      limits,
+    );
+    expect(huge.status).toBe(413);
+    const batchable = single('FP32', [-1, 2], true);
+    const rows = binaryRejection(
+      { header: header([65, 2], 520), parts: [Buffer.alloc(520)] },
+      batchable,
+    );
+    expect(rows.status).toBe(400);
+    expect(rows.message).toContain('65 rows exceed the limit 64');
+    const at = parseWire(
+      { header: header([10, 100], 4000), parts: [f32le(new Array(1000).fill(0.5))] },
+      model,
+      limits,
+    );
+    expect(at.inputs.x.data).toEqual(new Float32Array(1000).fill(0.5));
+  });
+
+  describe('binaryOutputs', () => {
+    const outputsOf = (header: Body) =>
+      parseInferRequest({ ...validBody(), ...header }, SIGNATURE, LIMITS);
+    const both = [{ name: 'probabilities' }, { name: 'label' }];
+
+    it("is 'all' for binary_data_output without outputs (tritonclient's default request)", () => {
+      const parsed = outputsOf({ outputs: undefined, parameters: { binary_data_output: true } });
+      expect(parsed.binaryOutputs).toBe('all');
+      expect(parsed.outputs).toBeUndefined();
+      // The parameter stays with the others (the handler passes them on).
+      expect(parsed.parameters).toEqual({ binary_data_output: true });
+      expect(
+        outputsOf({ outputs: [], parameters: { binary_data_output: true } }).binaryOutputs,
+      ).toBe('all');
+    });
+
+    it("is 'all' for binary_data_output with requested outputs that do not override it", () => {
+      const parsed = outputsOf({ outputs: both, parameters: { binary_data_output: true } });
+      expect(parsed.binaryOutputs).toBe('all');
+      expect(parsed.outputs).toEqual(['probabilities', 'label']);
+    });
+
+    it('lets binary_data on an output override binary_data_output, either way', () => {
+      const off = [
+        { name: 'probabilities' },
+        { name: 'label', parameters: { binary_data: false } },
+      ];
+      expect(
+        outputsOf({ outputs: off, parameters: { binary_data_output: true } }).binaryOutputs,
+      ).toEqual(['probabilities']);
+      const on = [{ name: 'probabilities' }, { name: 'label', parameters: { binary_data: true } }];
+      expect(
+        outputsOf({ outputs: on, parameters: { binary_data_output: false } }).binaryOutputs,
+      ).toEqual(['label']);
+      expect(outputsOf({ outputs: on }).binaryOutputs).toEqual(['label']);
+      const none = both.map((o) => ({ ...o, parameters: { binary_data: false } }));
+      const parsed = outputsOf({ outputs: none, parameters: { binary_data_output: true } });
+      expect('binaryOutputs' in parsed).toBe(false);
+    });
+
+    it('is left out when nothing asks for binary (false, null or absent)', () => {
+      for (const header of [
+        {},
+        { parameters: { binary_data_output: false } },
+        { parameters: { binary_data_output: null } },
+        { outputs: [{ name: 'label', parameters: { binary_data: null } }] },
+        { outputs: [{ name: 'label', parameters: { binary_data: false } }] },
+      ]) {
+        expect('binaryOutputs' in outputsOf(header)).toBe(false);
+      }
+    });
   });
 });
 
@@ -498,6 +895,22 @@ describe('fuzz generator', () => {
     const a = Array.from({ length: 20 }, (_, i) => safeJson(malformed(new Rng(i))));
     const b = Array.from({ length: 20 }, (_, i) => safeJson(malformed(new Rng(i))));
     expect(a).toEqual(b);
+    const wire = (seed: number) => {
+      const rng = new Rng(seed);
+      const { body, headerLength } = encodeFuzzWire(malformedBinary(rng), rng);
+      return [body?.toString('base64'), headerLength];
+    };
+    const c = Array.from({ length: 20 }, (_, i) => wire(i));
+    expect(c).toEqual(Array.from({ length: 20 }, (_, i) => wire(i)));
+  });
+
+  it('builds valid binary requests before mutating them', () => {
+    const rng = new Rng(7);
+    for (let i = 0; i < 50; i += 1) {
+      const wire = randomBinaryWire(rng, rng.int(1, 4));
+      const parsed = parseWire(wire, SIGNATURE, { maxRows: 8, maxElements: 1000 });
+      expect(Object.keys(parsed.inputs).sort()).toEqual(['features', 'flags', 'ids', 'text']);
+    }
   });
 });
 
@@ -565,6 +978,254 @@ describe('inferResponse', () => {
     expect(() => inferResponse('m', undefined, undefined, {}, ['y'])).not.toThrow(OipError);
   });
 });
+
+/**
+ * A binary response read as tritonclient's InferResult does: the JSON from the first
+ * headerLength bytes, then each output with parameters.binary_data_size takes the next that many
+ * bytes, in the order of 'outputs'; those bytes decoded as numpy would (`np.frombuffer`,
+ * `deserialize_bytes_tensor`). Returns each output's values, and its JSON entry.
+ */
+function readBinaryResponse(response: OipBinaryResponse) {
+  const body = Buffer.concat([response.header, ...response.binary]);
+  const json = JSON.parse(body.subarray(0, response.headerLength).toString('utf8'));
+  const values: Record<string, unknown[]> = {};
+  let at = response.headerLength;
+  for (const output of json.outputs) {
+    const size: unknown = output.parameters?.binary_data_size;
+    if (size === undefined) {
+      values[output.name] = output.data;
+      continue;
+    }
+    expect(output).not.toHaveProperty('data');
+    const bytes = body.subarray(at, at + (size as number));
+    at += size as number;
+    values[output.name] = decodeLittleEndian(output.datatype, bytes);
+  }
+  expect(at).toBe(body.length);
+  return { json, values };
+}
+
+function decodeLittleEndian(datatype: string, bytes: Buffer): unknown[] {
+  const out: unknown[] = [];
+  switch (datatype) {
+    case 'FP32':
+      for (let at = 0; at < bytes.length; at += 4) out.push(bytes.readFloatLE(at));
+      return out;
+    case 'FP64':
+      for (let at = 0; at < bytes.length; at += 8) out.push(bytes.readDoubleLE(at));
+      return out;
+    case 'INT32':
+      for (let at = 0; at < bytes.length; at += 4) out.push(bytes.readInt32LE(at));
+      return out;
+    case 'INT64':
+      for (let at = 0; at < bytes.length; at += 8) out.push(bytes.readBigInt64LE(at));
+      return out;
+    case 'BOOL':
+      return [...bytes];
+    case 'BYTES':
+      for (let at = 0; at < bytes.length;) {
+        const length = bytes.readUInt32LE(at);
+        out.push(bytes.subarray(at + 4, at + 4 + length).toString('utf8'));
+        at += 4 + length;
+      }
+      return out;
+    default:
+      throw new Error(`no decoder for ${datatype}`);
+  }
+}
+
+describe('inferResponseBinary', () => {
+  const outputs = (): Record<string, TensorData> => ({
+    score: { datatype: 'FP32', shape: [2, 2], data: Float32Array.of(0.1, -0, 3.5, 1e-45) },
+    exact: { datatype: 'FP64', shape: [1], data: Float64Array.of(0.1) },
+    count: { datatype: 'INT32', shape: [2], data: Int32Array.of(-7, 2147483647) },
+    label: { datatype: 'INT64', shape: [3], data: BigInt64Array.of(5n, 2n ** 60n, -(2n ** 63n)) },
+    mask: { datatype: 'BOOL', shape: [3], data: Uint8Array.of(0, 1, 1) },
+    name: { datatype: 'BYTES', shape: [3], data: ['ok', '', 'héllo 日本'] },
+  });
+  const ORDER = ['score', 'exact', 'count', 'label', 'mask', 'name'];
+
+  it('round-trips every datatype through the bytes, as tritonclient reads them', () => {
+    const tensors = outputs();
+    const response = inferResponseBinary('m', '3', 'r-1', tensors, ORDER, 'all', { batch: 2 });
+    expect(response.headerLength).toBe(response.header.length);
+    expect(response.binary.map((b) => b.length)).toEqual([16, 8, 8, 24, 3, 4 + 2 + 4 + 4 + 13]);
+    const { json, values } = readBinaryResponse(response);
+    expect(json).toMatchObject({
+      model_name: 'm',
+      model_version: '3',
+      id: 'r-1',
+      parameters: { batch: 2 },
+    });
+    expect(json.outputs.map((o: Body) => o.name)).toEqual(ORDER);
+    expect(json.outputs[0]).toEqual({
+      name: 'score',
+      shape: [2, 2],
+      datatype: 'FP32',
+      parameters: { binary_data_size: 16 },
+    });
+    expect(values.score).toEqual(Array.from(tensors.score.data as Float32Array));
+    expect(Object.is(values.score[1], -0)).toBe(true);
+    expect(values.exact).toEqual([0.1]);
+    expect(values.count).toEqual([-7, 2147483647]);
+    expect(values.label).toEqual([5n, 2n ** 60n, -(2n ** 63n)]);
+    expect(values.mask).toEqual([0, 1, 1]);
+    expect(values.name).toEqual(['ok', '', 'héllo 日本']);
+  });
+
+  it('keeps JSON data for the outputs not asked for as binary, in the same order', () => {
+    const tensors = outputs();
+    const response = inferResponseBinary(
+      'm',
+      undefined,
+      undefined,
+      tensors,
+      ['score', 'label', 'mask'],
+      ['label'],
+    );
+    expect(response.binary).toHaveLength(1);
+    const { json, values } = readBinaryResponse(response);
+    expect(Object.keys(json).sort()).toEqual(['model_name', 'outputs']);
+    const asJson = inferResponse('m', undefined, undefined, tensors, ['score', 'mask']).outputs;
+    expect(json.outputs[0]).toEqual(JSON.parse(JSON.stringify(asJson[0])));
+    expect(json.outputs[2]).toEqual(JSON.parse(JSON.stringify(asJson[1])));
+    expect(json.outputs[1]).toEqual({
+      name: 'label',
+      shape: [3],
+      datatype: 'INT64',
+      parameters: { binary_data_size: 24 },
+    });
+    expect(values.label).toEqual([5n, 2n ** 60n, -(2n ** 63n)]);
+    // Names outside `order` are ignored; an empty list sends everything as JSON.
+    const none = inferResponseBinary('m', undefined, undefined, tensors, ['mask'], ['nope']);
+    expect(none.binary).toEqual([]);
+    expect(JSON.parse(none.header.toString('utf8')).outputs[0].data).toEqual([false, true, true]);
+  });
+
+  it('sends an output without elements as binary_data_size 0 and no bytes', () => {
+    const empty: TensorData = { datatype: 'FP32', shape: [0, 3], data: new Float32Array(0) };
+    const response = inferResponseBinary('m', undefined, undefined, { y: empty }, ['y'], 'all');
+    expect(response.binary).toEqual([Buffer.alloc(0)]);
+    expect(JSON.parse(response.header.toString('utf8')).outputs[0].parameters).toEqual({
+      binary_data_size: 0,
+    });
+  });
+
+  it('copies the tensors: later changes to an output do not reach the bytes', () => {
+    const tensors = outputs();
+    const response = inferResponseBinary(
+      'm',
+      undefined,
+      undefined,
+      tensors,
+      ['count', 'mask'],
+      'all',
+    );
+    (tensors.count.data as Int32Array)[0] = 99;
+    (tensors.mask.data as Uint8Array)[0] = 1;
+    expect(readBinaryResponse(response).values).toEqual({
+      count: [-7, 2147483647],
+      mask: [0, 1, 1],
+    });
+  });
+
+  it('writes BOOL values other than 0 as 1', () => {
+    const mask: TensorData = { datatype: 'BOOL', shape: [3], data: Uint8Array.of(0, 2, 255) };
+    const response = inferResponseBinary('m', undefined, undefined, { mask }, ['mask'], 'all');
+    expect([...response.binary[0]]).toEqual([0, 1, 1]);
+  });
+
+  it('reads back as a binary request with the same tensors (and cache key)', () => {
+    const parsed = parseWire(binaryWire());
+    const order = ['features', 'ids', 'flags', 'text'];
+    const response = inferResponseBinary('m', undefined, parsed.id, parsed.inputs, order, [
+      'features',
+      'ids',
+      'text',
+    ]);
+    const header = JSON.parse(response.header.toString('utf8'));
+    const again = parseWire({ header: { inputs: header.outputs }, parts: response.binary });
+    expect(again.inputs).toEqual(parsed.inputs);
+    expect(canonicalInputKey(again.inputs)).toBe(canonicalInputKey(parsed.inputs));
+  });
+
+  it('treats a missing output as a server bug, not a client error', () => {
+    const call = () => inferResponseBinary('m', undefined, undefined, {}, ['y'], 'all');
+    expect(call).toThrow(Error);
+    expect(call).not.toThrow(OipError);
+  });
+});
+
+describe('splitInferBody', () => {
+  const json = { inputs: [] };
+  const header = Buffer.from(JSON.stringify(json));
+  const tail = Buffer.of(1, 2, 3);
+  const body = Buffer.concat([header, tail]);
+
+  it('reads the whole body as JSON without Inference-Header-Content-Length', () => {
+    const split = splitInferBody(header, undefined);
+    expect(split.json).toEqual(json);
+    expect('binary' in split).toBe(false);
+    expect(splitInferBody(header, []).json).toEqual(json);
+  });
+
+  it('splits the body at the header length', () => {
+    for (const value of [String(header.length), [String(header.length)]]) {
+      const split = splitInferBody(body, value);
+      expect(split.json).toEqual(json);
+      expect([...split.binary!]).toEqual([1, 2, 3]);
+    }
+    const all = splitInferBody(header, String(header.length));
+    expect(all.binary).toHaveLength(0);
+  });
+
+  it('refuses bodies that are not JSON with the message the handler used', () => {
+    const error = captureOip(() => splitInferBody(Buffer.from('{"inputs": ['), undefined));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/^the body is not valid JSON: /);
+    // The header length cuts the JSON short.
+    const cut = captureOip(() => splitInferBody(body, String(header.length - 1)));
+    expect(cut.status).toBe(400);
+    expect(cut.message).toContain(
+      `the body is not valid JSON: its first ${header.length - 1} bytes`,
+    );
+    // Or takes binary bytes into it.
+    expect(captureOip(() => splitInferBody(body, String(header.length + 1))).status).toBe(400);
+  });
+
+  it.each([['abc'], ['-1'], ['1.5'], [''], ['1e3'], ['12, 12'], ['99999999999999999999']])(
+    'refuses the header value %j',
+    (value) => {
+      const error = captureOip(() => splitInferBody(body, value));
+      expect(error.status).toBe(400);
+      expect(error.message).toContain('Inference-Header-Content-Length header must be the length');
+    },
+  );
+
+  it('refuses a header length past the body, a raw binary request, a repeated header', () => {
+    const past = captureOip(() => splitInferBody(body, String(body.length + 1)));
+    expect(past.status).toBe(400);
+    expect(past.message).toContain(
+      `is ${body.length + 1}, but the body has only ${body.length} bytes`,
+    );
+    const raw = captureOip(() => splitInferBody(body, '0'));
+    expect(raw.status).toBe(400);
+    expect(raw.message).toContain('raw binary request');
+    const twice = captureOip(() => splitInferBody(body, ['12', '12']));
+    expect(twice.status).toBe(400);
+    expect(twice.message).toContain('sent 2 times');
+  });
+});
+
+function captureOip(call: () => unknown): OipError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OipError);
+    return error as OipError;
+  }
+  throw new Error('expected an OipError');
+}
 
 describe('metadata, health and error bodies', () => {
   it('server metadata has name, version and extensions', () => {
@@ -865,6 +1526,169 @@ const MUTATIONS: ((b: Body, rng: Rng) => unknown)[] = [
     ]),
   }),
 ];
+
+// Binary requests for the fuzz: valid ones with random values, each input in binary or in JSON,
+// broken by one to three mutations of the binary part, of the sizes, or of the JSON (above).
+
+const FUZZ_STRINGS = ['', 'a', 'héllo', '日本語', '\u0000', 'x'.repeat(40)];
+
+/** n random values of a datatype, as JSON data and as binary tensor data. */
+function randomValues(datatype: TensorData['datatype'], n: number, rng: Rng): [unknown[], Buffer] {
+  switch (datatype) {
+    case 'FP32': {
+      const v = Array.from({ length: n }, () => Math.fround(rng.normal(0, 10)));
+      return [v, f32le(v)];
+    }
+    case 'FP64': {
+      const v = Array.from({ length: n }, () => rng.normal(0, 10));
+      return [v, f64le(v)];
+    }
+    case 'INT32': {
+      const v = Array.from({ length: n }, () => rng.int(-1000, 1000));
+      return [v, i32le(v)];
+    }
+    case 'INT64': {
+      const v = Array.from({ length: n }, () => rng.int(-1000, 1000));
+      return [v, i64le(v.map(BigInt))];
+    }
+    case 'BOOL': {
+      const v = Array.from({ length: n }, () => rng.bernoulli(0.5));
+      return [v, Buffer.from(v.map((b) => (b ? 1 : 0)))];
+    }
+    case 'BYTES': {
+      const v = Array.from({ length: n }, () => rng.choice(FUZZ_STRINGS));
+      return [v, bytesTensor(v)];
+    }
+  }
+}
+
+function randomBinaryWire(rng: Rng, rows: number): Wire {
+  const inputs: Body[] = [];
+  const parts: Buffer[] = [];
+  for (const spec of SIGNATURE.inputs) {
+    const shape = [rows, ...spec.shape.slice(1)];
+    const n = elementCount(shape);
+    const [values, bytes] = randomValues(spec.datatype, n, rng);
+    const input: Body = { name: spec.name, shape, datatype: spec.datatype };
+    if (rng.bernoulli(0.7)) {
+      input.parameters = { binary_data_size: bytes.length };
+      parts.push(bytes);
+    } else {
+      input.data = values;
+    }
+    inputs.push(input);
+  }
+  const header: Body = { id: 'fuzz', inputs };
+  if (rng.bernoulli(0.5)) header.parameters = { binary_data_output: rng.bernoulli(0.5) };
+  if (rng.bernoulli(0.5)) {
+    header.outputs = [{ name: 'label', parameters: { binary_data: rng.bernoulli(0.5) } }];
+  }
+  return { header, parts };
+}
+
+function binaryInputs(wire: Wire): Body[] {
+  const inputs: unknown = wire.header.inputs;
+  if (!Array.isArray(inputs)) return [];
+  return inputs.filter(
+    (input): input is Body =>
+      isRecord(input) && isRecord(input.parameters) && 'binary_data_size' in input.parameters,
+  );
+}
+
+const BINARY_MUTATIONS: ((w: Wire, rng: Rng) => void)[] = [
+  // The binary part truncated or extended.
+  (w, rng) => {
+    if (w.parts.length === 0) return;
+    const p = rng.int(0, w.parts.length);
+    w.parts[p] = w.parts[p].subarray(0, rng.int(0, w.parts[p].length + 1));
+  },
+  (w, rng) =>
+    w.parts.push(Buffer.from(Array.from({ length: rng.int(1, 9) }, () => rng.int(0, 256)))),
+  // A declared size changed, or made nonsense.
+  (w, rng) => {
+    const input = pick(binaryInputs(w), rng);
+    if (!isRecord(input)) return;
+    const size = input.parameters.binary_data_size as number;
+    input.parameters.binary_data_size = rng.choice<unknown>([
+      size + 1,
+      size - 1,
+      size * 2,
+      0,
+      -1,
+      1.5,
+      String(size),
+      null,
+      2 ** 53,
+      true,
+    ]);
+  },
+  // No binary part; data next to binary_data_size; a binary input's size removed.
+  (w) => (w.noBinaryPart = true),
+  (w, rng) => {
+    const input = pick(binaryInputs(w), rng);
+    if (isRecord(input)) input.data = [1, 2];
+  },
+  (w, rng) => {
+    const input = pick(binaryInputs(w), rng);
+    if (isRecord(input)) delete input.parameters;
+  },
+  // Inputs reordered: the parts no longer line up with them.
+  (w) => {
+    if (Array.isArray(w.header.inputs)) w.header.inputs.reverse();
+  },
+  // Bytes flipped: NaN and Infinity floats, BOOL bytes past 1, BYTES lengths and invalid UTF-8.
+  (w, rng) => {
+    if (w.parts.length === 0) return;
+    const p = rng.int(0, w.parts.length);
+    if (w.parts[p].length === 0) return;
+    w.parts[p] = Buffer.from(w.parts[p]);
+    for (let n = rng.int(1, 4); n > 0; n -= 1) {
+      w.parts[p][rng.int(0, w.parts[p].length)] = rng.choice([
+        0x7f,
+        0x80,
+        0xff,
+        0xc3,
+        2,
+        rng.int(0, 256),
+      ]);
+    }
+  },
+  // Output flags of the wrong type.
+  (w, rng) => {
+    w.header.parameters = { binary_data_output: rng.choice<unknown>([1, 'true', null, [], true]) };
+  },
+  (w, rng) => {
+    w.header.outputs = [
+      { name: 'label', parameters: { binary_data: rng.choice<unknown>([0, 'false', {}, false]) } },
+    ];
+  },
+  // A fresh request with other rows, which can cross the row and element limits.
+  (w, rng) => Object.assign(w, randomBinaryWire(rng, rng.choice([0, 1, 3, 8, 9, 40]))),
+  // One of the JSON mutations, on the JSON object.
+  (w, rng) => {
+    const header = rng.choice(MUTATIONS)(w.header, rng);
+    w.header = isRecord(header) ? header : { inputs: header };
+  },
+];
+
+function malformedBinary(rng: Rng): Wire {
+  const wire = randomBinaryWire(rng, rng.int(1, 4));
+  for (let n = rng.int(1, 4); n > 0; n -= 1) rng.choice(BINARY_MUTATIONS)(wire, rng);
+  return wire;
+}
+
+/** The wire as sent, its header length sometimes off (too short, too long, past the body). */
+function encodeFuzzWire(wire: Wire, rng: Rng): { body: Buffer; headerLength: string | undefined } {
+  const { body, headerLength } = encodeWire(wire);
+  if (headerLength === undefined || rng.bernoulli(0.9)) return { body, headerLength };
+  const off = rng.choice([-1, 1, 7, body.length]);
+  return { body, headerLength: String(Math.max(0, Number(headerLength) + off)) };
+}
+
+function parseSplit(body: Buffer, headerLength: string | undefined, limits: InferLimits) {
+  const { json, binary } = splitInferBody(body, headerLength);
+  return parseInferRequest(json, SIGNATURE, limits, binary);
+}
 
 function malformed(rng: Rng): unknown {
   let body: unknown = validBody();

@@ -1,6 +1,6 @@
 /**
- * The Open Inference Protocol (KServe v2, Triton's HTTP/REST API) as JSON in and JSON out: pure
- * functions, no Nest, no I/O.
+ * The Open Inference Protocol (KServe v2, Triton's HTTP/REST API) as JSON in and JSON out, with
+ * Triton's binary tensor data extension: pure functions, no Nest, no I/O.
  *
  * Followed: kserve/open-inference-protocol, `specification/protocol/inference_rest.md` (HTTP/REST),
  * sections "Inference Request JSON Object", "Request Input", "Request Output", "Inference Response
@@ -8,14 +8,25 @@
  * Data", "Tensor Data Types", "Server Metadata", "Model Metadata", "Model Ready", "Server Ready",
  * "Server Live"; its OpenAPI companion `open_inference_rest.yaml` for which fields are required
  * (`inputs`; `model_name` and `outputs` in a response). Triton's
- * `docs/protocol/extension_binary_data.md` names the binary-data parameters refused here.
+ * `docs/protocol/extension_binary_data.md` for binary tensors (which tritonclient's HTTP client
+ * sends and asks for by default), checked against what Triton's `src/http_server.cc` does and what
+ * tritonclient's `http/_utils.py` (`_get_inference_request`) and `http/_infer_result.py` write
+ * and read: the JSON header, then each binary tensor's bytes in the order of its array, the
+ * header's length in `Inference-Header-Content-Length`.
  *
- * Readings where the document leaves room:
+ * Readings where the documents leave room:
  * - "Tensor Data": data is row-major, either flat or in its natural nesting. Nesting must then
  *   follow the shape exactly; half-nested data is refused rather than guessed at.
  * - The document lets a server coerce values or refuse them; we refuse: numbers for FP32/FP64 and
  *   INT32, booleans for BOOL, strings for BYTES, and for INT64 safe integers or decimal strings (the
- *   one way to send a 64-bit value through JSON intact).
+ *   one way to send a 64-bit value through JSON intact). Binary tensors pass the same checks: finite
+ *   FP32/FP64, BOOL bytes 0 or 1, BYTES elements valid UTF-8 (tensors hold BYTES as strings; a
+ *   lossy decoding would make different inputs one, in the model and in the cache key).
+ * - An input sets `data` or `binary_data_size`, not both, as Triton requires. `binary_data_size: 0`
+ *   needs no binary part (Triton takes it the same way), any other size does.
+ * - `binary_data` on a requested output overrides the request's `binary_data_output`, as the
+ *   extension says. Both must be booleans when present (Triton refuses anything else too).
+ * - Triton's "raw binary request" (`Inference-Header-Content-Length: 0`, no JSON at all) is refused.
  * - Its Server Ready object reads `{"live": $bool}`, evidently copied from Server Live; the gRPC
  *   ServerReadyResponse of the same protocol has `ready`, which {@link serverReady} uses.
  * - `null` for an optional field counts as absent: pydantic-based clients serialise unset fields so.
@@ -69,6 +80,9 @@ export interface InferLimits {
   maxElements: number;
 }
 
+/** Outputs to send as binary tensor data: every output of the response, or the ones named. */
+export type BinaryOutputs = 'all' | string[];
+
 /** A validated `$inference_request`, its tensors in the arrays onnxruntime takes. */
 export interface ParsedInferRequest {
   id?: string;
@@ -80,6 +94,12 @@ export interface ParsedInferRequest {
   outputs?: string[];
   /** The batch size: the shared first dimension when the signature is batchable, else 1. */
   rows: number;
+  /**
+   * The outputs to answer with as binary data ({@link inferResponseBinary}): `'all'` when the
+   * request set `binary_data_output: true` and no output entry overrides it, else the names whose
+   * output entry resolved to `binary_data: true`. Absent when every output goes as JSON.
+   */
+  binaryOutputs?: BinaryOutputs;
 }
 
 /** `$response_output`. */
@@ -90,6 +110,19 @@ export interface OipResponseOutput {
   parameters?: Record<string, unknown>;
   /** Flat, row-major. INT64 values beyond ±(2^53 − 1) are decimal strings. */
   data: number[] | string[] | boolean[] | (number | string)[];
+}
+
+/**
+ * An `$inference_response` in the parts of its HTTP body under the binary tensor data extension:
+ * the JSON object, then the bytes of each binary output.
+ */
+export interface OipBinaryResponse {
+  /** The JSON object, UTF-8. Binary outputs have no `data`, and `parameters.binary_data_size`. */
+  header: Buffer;
+  /** Each binary output's bytes, in response order; empty for an output without elements. */
+  binary: Buffer[];
+  /** `header.length`: the value of the response's `Inference-Header-Content-Length` header. */
+  headerLength: number;
 }
 
 /** `$inference_response`. */
@@ -153,28 +186,49 @@ const INT64_STRING = /^-?\d+$/;
 // of range before BigInt spends time on them.
 const INT64_STRING_MAX = 20;
 
-const BINARY_UNSUPPORTED = 'binary tensor data is not supported; send JSON data';
-const SHM_UNSUPPORTED = 'shared-memory tensors are not supported; send JSON data';
+const SHM_UNSUPPORTED = 'shared-memory tensors are not supported; send JSON or binary data';
+const HEADER_LENGTH = 'Inference-Header-Content-Length';
+
+/** Bytes per element of the fixed-size datatypes in binary tensor data (BOOL: one byte). */
+const ELEMENT_BYTES: Record<Exclude<OipDatatype, 'BYTES'>, number> = {
+  FP32: 4,
+  FP64: 8,
+  INT32: 4,
+  INT64: 8,
+  BOOL: 1,
+};
 
 /** An input as declared in the request, checked against the model before any data is read. */
 interface DeclaredInput {
   name: string;
   datatype: OipDatatype;
   shape: number[];
-  data: unknown[];
+  /** Its JSON `data`, or the length of its slice of the binary part (`binary_data_size`). */
+  source: { data: unknown[] } | { binarySize: number };
   /** product(shape); Infinity past 2^53 (the limit check refuses it). */
   count: number;
 }
 
+/** An output as requested: its name and its own `binary_data`, if it set one. */
+interface RequestedOutput {
+  name: string;
+  binary?: boolean;
+}
+
 /**
  * Validates an `$inference_request` against the model's signature and builds its tensors.
- * Throws {@link OipError} — 400 with a message naming the tensor and the problem, 413 when the
- * inputs hold more than `limits.maxElements` elements — and nothing else, whatever `body` is.
+ * `body` is the JSON object; `binary` the bytes after it when the request came with an
+ * `Inference-Header-Content-Length` header (see {@link splitInferBody}), where the inputs with
+ * `parameters.binary_data_size` find their data, in the order of `inputs`. Throws
+ * {@link OipError} — 400 with a message naming the tensor and the problem, 413 when the inputs
+ * hold more than `limits.maxElements` elements — and nothing else, whatever `body` and `binary`
+ * are. The tensors never share memory with `binary`.
  */
 export function parseInferRequest(
   body: unknown,
   signature: ModelSignature,
   limits: InferLimits,
+  binary?: Uint8Array,
 ): ParsedInferRequest {
   if (!isObject(body)) {
     throw bad(`the request body must be a JSON object ($inference_request), got ${describe(body)}`);
@@ -184,12 +238,13 @@ export function parseInferRequest(
     throw bad(`'id' must be a string, got ${describe(id)}`);
   }
   const parameters = parseParameters(body.parameters, 'the request');
-  if (parameters.binary_data_output === true) {
-    throw bad(`the request asks for binary outputs (binary_data_output): ${BINARY_UNSUPPORTED}`);
-  }
+  const binaryByDefault = parseBinaryFlag(
+    parameters.binary_data_output,
+    "the request's parameter 'binary_data_output'",
+  );
 
-  const declared = declareInputs(body.inputs, signature);
-  const outputs = parseRequestedOutputs(body.outputs, signature);
+  const declared = declareInputs(body.inputs, signature, binary !== undefined);
+  const requested = parseRequestedOutputs(body.outputs, signature);
 
   let rows = 1;
   if (signature.batchable) {
@@ -218,15 +273,33 @@ export function parseInferRequest(
     );
   }
 
+  checkBinarySizes(declared, binary);
   const inputs: Record<string, TensorData> = {};
-  for (const input of declared) inputs[input.name] = buildTensor(input);
+  let at = 0;
+  for (const input of declared) {
+    const { source } = input;
+    if ('data' in source) {
+      inputs[input.name] = buildTensor(input, source.data);
+    } else {
+      // Without a binary part every size is 0 (declareInput refuses any other).
+      const end = at + source.binarySize;
+      inputs[input.name] = decodeBinary(input, binary?.subarray(at, end) ?? new Uint8Array(0));
+      at = end;
+    }
+  }
   const parsed: ParsedInferRequest = { parameters, inputs, rows };
   if (id !== undefined) parsed.id = id;
-  if (outputs !== undefined) parsed.outputs = outputs;
+  if (requested !== undefined) parsed.outputs = requested.map((output) => output.name);
+  const binaryOutputs = resolveBinaryOutputs(requested, binaryByDefault === true);
+  if (binaryOutputs !== undefined) parsed.binaryOutputs = binaryOutputs;
   return parsed;
 }
 
-function declareInputs(raw: unknown, signature: ModelSignature): DeclaredInput[] {
+function declareInputs(
+  raw: unknown,
+  signature: ModelSignature,
+  hasBinary: boolean,
+): DeclaredInput[] {
   const expected = `the model expects ${listNames(signature.inputs)}`;
   if (absent(raw)) throw bad(`the request has no 'inputs'; ${expected}`);
   if (!Array.isArray(raw)) {
@@ -252,7 +325,7 @@ function declareInputs(raw: unknown, signature: ModelSignature): DeclaredInput[]
     if (spec === undefined) throw bad(`unknown input ${q(name)}; ${expected}`);
     if (seen.has(name)) throw bad(`input ${q(name)} appears more than once in 'inputs'`);
     seen.add(name);
-    declared.push(declareInput(entry, spec));
+    declared.push(declareInput(entry, spec, hasBinary));
   });
 
   const missing = signature.inputs.filter((spec) => !seen.has(spec.name));
@@ -263,10 +336,13 @@ function declareInputs(raw: unknown, signature: ModelSignature): DeclaredInput[]
   return declared;
 }
 
-function declareInput(entry: Record<string, unknown>, spec: TensorSpec): DeclaredInput {
+function declareInput(
+  entry: Record<string, unknown>,
+  spec: TensorSpec,
+  hasBinary: boolean,
+): DeclaredInput {
   const label = `input ${q(spec.name)}`;
   const parameters = parseParameters(entry.parameters, label);
-  if ('binary_data_size' in parameters) throw bad(`${label}: ${BINARY_UNSUPPORTED}`);
   if ('shared_memory_region' in parameters) throw bad(`${label}: ${SHM_UNSUPPORTED}`);
 
   const datatype = entry.datatype;
@@ -314,14 +390,40 @@ function declareInput(entry: Record<string, unknown>, spec: TensorSpec): Declare
     count *= dim;
   });
   if (!Number.isSafeInteger(count)) count = Infinity;
+  const declared = { name: spec.name, datatype, shape: shape.slice() as number[], count };
+
+  const binarySize = parameters.binary_data_size;
+  if (!absent(binarySize)) {
+    if (typeof binarySize !== 'number' || !Number.isSafeInteger(binarySize) || binarySize < 0) {
+      throw bad(
+        `${label}: parameter 'binary_data_size' must be a non-negative integer (the tensor's size in bytes), got ${describe(binarySize)}`,
+      );
+    }
+    if (!absent(entry.data)) {
+      throw bad(
+        `${label}: has both 'data' and parameter 'binary_data_size'; send its values one way, not both`,
+      );
+    }
+    if (!hasBinary && binarySize > 0) {
+      throw bad(
+        `${label}: parameter 'binary_data_size' is ${binarySize}, but the request has no binary part; send the JSON object's length in bytes in an ${HEADER_LENGTH} header and the tensor bytes after it`,
+      );
+    }
+    return { ...declared, source: { binarySize } };
+  }
 
   if (!Array.isArray(entry.data)) {
-    throw bad(`${label}: 'data' must be a JSON array of values, got ${describe(entry.data)}`);
+    throw bad(
+      `${label}: 'data' must be a JSON array of values (or the tensor sent as binary data with parameter 'binary_data_size'), got ${describe(entry.data)}`,
+    );
   }
-  return { name: spec.name, datatype, shape: shape.slice() as number[], data: entry.data, count };
+  return { ...declared, source: { data: entry.data } };
 }
 
-function parseRequestedOutputs(raw: unknown, signature: ModelSignature): string[] | undefined {
+function parseRequestedOutputs(
+  raw: unknown,
+  signature: ModelSignature,
+): RequestedOutput[] | undefined {
   if (absent(raw)) return undefined;
   if (!Array.isArray(raw)) {
     throw bad(`'outputs' must be an array of {name} objects, got ${describe(raw)}`);
@@ -330,7 +432,7 @@ function parseRequestedOutputs(raw: unknown, signature: ModelSignature): string[
   if (raw.length === 0) return undefined;
   const known = new Set(signature.outputs.map((spec) => spec.name));
   const expected = `the model produces ${listNames(signature.outputs)}`;
-  const names: string[] = [];
+  const requested: RequestedOutput[] = [];
   raw.forEach((entry: unknown, i: number) => {
     if (!isObject(entry))
       throw bad(`outputs[${i}] must be an object {name}, got ${describe(entry)}`);
@@ -340,16 +442,34 @@ function parseRequestedOutputs(raw: unknown, signature: ModelSignature): string[
     const name = entry.name;
     const label = `output ${q(name)}`;
     if (!known.has(name)) throw bad(`unknown output ${q(name)} requested; ${expected}`);
-    if (names.includes(name)) throw bad(`${label} is requested more than once`);
+    if (requested.some((output) => output.name === name)) {
+      throw bad(`${label} is requested more than once`);
+    }
     const parameters = parseParameters(entry.parameters, label);
-    if (parameters.binary_data === true) throw bad(`${label}: ${BINARY_UNSUPPORTED}`);
     if ('shared_memory_region' in parameters) throw bad(`${label}: ${SHM_UNSUPPORTED}`);
     if ('classification' in parameters) {
       throw bad(`${label}: the classification extension is not supported; request the raw output`);
     }
-    names.push(name);
+    const binary = parseBinaryFlag(parameters.binary_data, `${label}: parameter 'binary_data'`);
+    requested.push(binary === undefined ? { name } : { name, binary });
   });
-  return names;
+  return requested;
+}
+
+function parseBinaryFlag(raw: unknown, what: string): boolean | undefined {
+  if (absent(raw)) return undefined;
+  if (typeof raw !== 'boolean') throw bad(`${what} must be true or false, got ${describe(raw)}`);
+  return raw;
+}
+
+function resolveBinaryOutputs(
+  requested: RequestedOutput[] | undefined,
+  byDefault: boolean,
+): BinaryOutputs | undefined {
+  if (requested === undefined) return byDefault ? 'all' : undefined;
+  const names = requested.filter((output) => output.binary ?? byDefault).map((o) => o.name);
+  if (byDefault && names.length === requested.length) return 'all';
+  return names.length > 0 ? names : undefined;
 }
 
 /**
@@ -365,12 +485,12 @@ function parseParameters(raw: unknown, where: string): Record<string, unknown> {
   return raw;
 }
 
-function buildTensor(input: DeclaredInput): TensorData {
-  const { data, count, shape } = input;
+function buildTensor(input: DeclaredInput, data: unknown[]): TensorData {
+  const { count, shape } = input;
   const nested = data.length > 0 && Array.isArray(data[0]);
   let values: unknown[];
   if (nested) {
-    values = flattenNested(input);
+    values = flattenNested(input, data);
   } else {
     if (data.length !== count) {
       throw bad(
@@ -383,7 +503,7 @@ function buildTensor(input: DeclaredInput): TensorData {
 }
 
 /** Row-major leaves of data nested as the shape says; anything else is refused with its path. */
-function flattenNested(input: DeclaredInput): unknown[] {
+function flattenNested(input: DeclaredInput, data: unknown[]): unknown[] {
   const { shape, name } = input;
   const rank = shape.length;
   const leaves = new Array<unknown>(input.count);
@@ -415,7 +535,7 @@ function flattenNested(input: DeclaredInput): unknown[] {
       index.pop();
     }
   };
-  walk(input.data, 0);
+  walk(data, 0);
   return leaves;
 }
 
@@ -507,6 +627,196 @@ function decode(input: DeclaredInput, values: unknown[], nested: boolean): Tenso
 }
 
 // ---------------------------------------------------------------------------------------------
+// Binary tensor data (Triton's extension)
+
+/**
+ * The binary part against the declared sizes: each fixed-size tensor's size is its element count
+ * times its element size, and the sizes add up to the binary part exactly. BYTES sizes are checked
+ * as their elements are read.
+ */
+function checkBinarySizes(declared: DeclaredInput[], binary: Uint8Array | undefined): void {
+  let total = 0;
+  const sizes: string[] = [];
+  for (const input of declared) {
+    const { source, datatype, count } = input;
+    if ('data' in source) continue;
+    const size = source.binarySize;
+    if (datatype !== 'BYTES') {
+      const width = ELEMENT_BYTES[datatype];
+      if (size !== count * width) {
+        throw bad(
+          `input ${q(input.name)} (${datatype}): parameter 'binary_data_size' is ${size} bytes, but shape ${fmtShape(input.shape)} needs ${count * width} (${count} elements of ${width} ${width === 1 ? 'byte' : 'bytes'})`,
+        );
+      }
+    }
+    total += size;
+    sizes.push(`${q(input.name)} ${size}`);
+  }
+  const length = binary?.length ?? 0;
+  if (total === length) return;
+  if (sizes.length === 0) {
+    throw bad(
+      `the body has ${length} bytes after its JSON object (${HEADER_LENGTH}), but no input declares parameter 'binary_data_size'`,
+    );
+  }
+  throw bad(
+    `the body has ${length} bytes after its JSON object, but the inputs' binary_data_size add up to ${total} (${sizes.join(', ')}); each binary input's bytes follow the JSON in the order of 'inputs'`,
+  );
+}
+
+// Fatal: invalid UTF-8 is refused, not replaced. ignoreBOM: a leading U+FEFF is data, kept.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A binary tensor's bytes (little-endian, row-major; its size already checked) into the array its
+ * datatype takes, copied: the slice may sit at any offset of the body and the body is not kept.
+ */
+function decodeBinary(input: DeclaredInput, bytes: Uint8Array): TensorData {
+  const { datatype, shape } = input;
+  const label = `input ${q(input.name)} (${datatype})`;
+  switch (datatype) {
+    case 'FP32':
+    case 'FP64': {
+      const out =
+        datatype === 'FP32'
+          ? new Float32Array(alignedCopy(bytes, 4))
+          : new Float64Array(alignedCopy(bytes, 8));
+      for (let k = 0; k < out.length; k += 1) {
+        if (!Number.isFinite(out[k])) {
+          throw bad(`${label}: ${binaryElement(shape, k)} is ${out[k]}, expected a finite number`);
+        }
+      }
+      return { datatype, shape, data: out };
+    }
+    case 'INT32':
+      return { datatype, shape, data: new Int32Array(alignedCopy(bytes, 4)) };
+    case 'INT64':
+      return { datatype, shape, data: new BigInt64Array(alignedCopy(bytes, 8)) };
+    case 'BOOL': {
+      const out = Uint8Array.from(bytes);
+      for (let k = 0; k < out.length; k += 1) {
+        if (out[k] > 1) {
+          throw bad(
+            `${label}: ${binaryElement(shape, k)} is the byte ${out[k]}, expected 0 (false) or 1 (true)`,
+          );
+        }
+      }
+      return { datatype, shape, data: out };
+    }
+    case 'BYTES':
+      return { datatype, shape, data: decodeBinaryStrings(input, bytes) };
+  }
+}
+
+/** BYTES: each element a 4-byte little-endian length, then that many bytes of UTF-8. */
+function decodeBinaryStrings(input: DeclaredInput, bytes: Uint8Array): string[] {
+  const { count, shape } = input;
+  const label = `input ${q(input.name)} (BYTES)`;
+  const size = bytes.length;
+  const needs = `shape ${fmtShape(shape)} has ${count} elements, each a 4-byte length and its bytes`;
+  if (size < 4 * count) {
+    throw bad(`${label}: parameter 'binary_data_size' is ${size} bytes, too few: ${needs}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<string>(count);
+  let at = 0;
+  for (let k = 0; k < count; k += 1) {
+    if (size - at < 4) {
+      throw bad(
+        `${label}: the binary data ends inside the length of ${binaryElement(shape, k)} (byte ${at} of ${size}); ${needs}`,
+      );
+    }
+    const length = view.getUint32(at, true);
+    at += 4;
+    if (length > size - at) {
+      throw bad(
+        `${label}: ${binaryElement(shape, k)} declares ${length} bytes, but only ${size - at} of its binary_data_size ${size} remain`,
+      );
+    }
+    try {
+      out[k] = UTF8.decode(bytes.subarray(at, at + length));
+    } catch {
+      throw bad(
+        `${label}: ${binaryElement(shape, k)} is not valid UTF-8; this server takes BYTES tensors as text`,
+      );
+    }
+    at += length;
+  }
+  if (at !== size) {
+    throw bad(
+      `${label}: ${size - at} bytes of its binary_data_size ${size} are left over after the ${count} elements of shape ${fmtShape(shape)}`,
+    );
+  }
+  return out;
+}
+
+/** A fresh buffer holding `bytes` in the host's byte order, for a typed array of `width`. */
+function alignedCopy(bytes: Uint8Array, width: 4 | 8): ArrayBuffer {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  if (!LITTLE_ENDIAN) {
+    const view = Buffer.from(copy.buffer);
+    if (width === 4) view.swap32();
+    else view.swap64();
+  }
+  return copy.buffer;
+}
+
+/** Where flat element k of a binary tensor sits: "element k", with its index when rank > 1. */
+function binaryElement(shape: readonly number[], k: number): string {
+  if (shape.length <= 1) return `binary element ${k}`;
+  return `binary element ${k} (${elementPath(shape, k, true)})`;
+}
+
+/**
+ * Splits an inference request's HTTP body under the binary tensor data extension: the first
+ * `Inference-Header-Content-Length` bytes are the JSON object, the rest (`binary`, a view of
+ * `body`) the binary tensor data. Without that header the whole body is JSON and `binary` is
+ * undefined. Throws {@link OipError} 400 when the JSON does not parse or the header is not a
+ * byte count within the body.
+ */
+export function splitInferBody(
+  body: Buffer,
+  headerLengthHeader: string | string[] | undefined,
+): { json: unknown; binary?: Uint8Array } {
+  let value = headerLengthHeader;
+  if (Array.isArray(value)) {
+    if (value.length > 1) {
+      throw bad(`the ${HEADER_LENGTH} header is sent ${value.length} times; send it once`);
+    }
+    value = value[0];
+  }
+  if (value === undefined) return { json: parseJson(body, '') };
+  const text = value.trim();
+  const length = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(length)) {
+    throw bad(
+      `the ${HEADER_LENGTH} header must be the length in bytes of the JSON object that starts the body, got ${JSON.stringify(clip(value))}`,
+    );
+  }
+  if (length > body.length) {
+    throw bad(`${HEADER_LENGTH} is ${length}, but the body has only ${body.length} bytes`);
+  }
+  if (length === 0) {
+    throw bad(
+      `${HEADER_LENGTH} is 0: a raw binary request (no JSON object) is not supported; send the $inference_request JSON first and its length in this header`,
+    );
+  }
+  return {
+    json: parseJson(body.subarray(0, length), `its first ${length} bytes (${HEADER_LENGTH}): `),
+    binary: body.subarray(length),
+  };
+}
+
+function parseJson(bytes: Buffer, where: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw bad(`the body is not valid JSON: ${where}${(err as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Responses
 
 /**
@@ -523,13 +833,12 @@ export function inferResponse(
   order: string[],
   parameters?: Record<string, unknown>,
 ): OipInferResponse {
-  const response: OipInferResponse = { model_name: model, outputs: [] };
-  if (version !== undefined) response.model_version = version;
-  if (id !== undefined) response.id = id;
-  if (parameters !== undefined) response.parameters = parameters;
+  const response: OipInferResponse = {
+    ...responseHead(model, version, id, parameters),
+    outputs: [],
+  };
   for (const name of order) {
-    const tensor = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
-    if (tensor === undefined) throw new Error(`inferResponse: no output tensor named ${q(name)}`);
+    const tensor = outputTensor(outputs, name, 'inferResponse');
     response.outputs.push({
       name,
       shape: [...tensor.shape],
@@ -538,6 +847,89 @@ export function inferResponse(
     });
   }
   return response;
+}
+
+/** `$response_output` as sent under the binary tensor data extension: `data` or a binary size. */
+type WireOutput = Omit<OipResponseOutput, 'data'> & { data?: OipResponseOutput['data'] };
+
+/**
+ * An `$inference_response` under Triton's binary tensor data extension, as {@link inferResponse}
+ * builds it but for the outputs in `binaryOutputs` (all of them for `'all'`): those have no
+ * `data` and `parameters: { binary_data_size }`, and their bytes follow the JSON object in the
+ * order of `order` — numbers little-endian (INT64 as 8-byte integers), BOOL one byte 0/1, BYTES
+ * each a 4-byte little-endian length and its UTF-8. The others keep their JSON `data`.
+ *
+ * The body is `header` then each of `binary`. Triton answers such a body with
+ * `Content-Type: application/octet-stream` and `Inference-Header-Content-Length: headerLength`
+ * (http_server.cc, SetResponseHeader) — when at least one binary output has bytes; when none does
+ * it sends `application/json` without the header, and the body is `header` alone. tritonclient
+ * reads either form.
+ */
+export function inferResponseBinary(
+  model: string,
+  version: string | undefined,
+  id: string | undefined,
+  outputs: Record<string, TensorData>,
+  order: string[],
+  binaryOutputs: BinaryOutputs,
+  parameters?: Record<string, unknown>,
+): OipBinaryResponse {
+  const asBinary = binaryOutputs === 'all' ? undefined : new Set(binaryOutputs);
+  const wire: Omit<OipInferResponse, 'outputs'> & { outputs: WireOutput[] } = {
+    ...responseHead(model, version, id, parameters),
+    outputs: [],
+  };
+  const binary: Buffer[] = [];
+  for (const name of order) {
+    const tensor = outputTensor(outputs, name, 'inferResponseBinary');
+    const output: WireOutput = { name, shape: [...tensor.shape], datatype: tensor.datatype };
+    if (asBinary === undefined || asBinary.has(name)) {
+      const bytes = binaryData(tensor);
+      output.parameters = { binary_data_size: bytes.length };
+      binary.push(bytes);
+    } else {
+      output.data = jsonData(tensor);
+    }
+    wire.outputs.push(output);
+  }
+  const header = Buffer.from(JSON.stringify(wire), 'utf8');
+  return { header, binary, headerLength: header.length };
+}
+
+function responseHead(
+  model: string,
+  version: string | undefined,
+  id: string | undefined,
+  parameters: Record<string, unknown> | undefined,
+): Omit<OipInferResponse, 'outputs'> {
+  const head: Omit<OipInferResponse, 'outputs'> = { model_name: model };
+  if (version !== undefined) head.model_version = version;
+  if (id !== undefined) head.id = id;
+  if (parameters !== undefined) head.parameters = parameters;
+  return head;
+}
+
+/** The tensor of an output in `order`; a missing one is a server bug (plain Error, a 500). */
+function outputTensor(
+  outputs: Record<string, TensorData>,
+  name: string,
+  caller: string,
+): TensorData {
+  const tensor = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
+  if (tensor === undefined) throw new Error(`${caller}: no output tensor named ${q(name)}`);
+  return tensor;
+}
+
+/** A tensor's binary tensor data, in a buffer of its own. */
+function binaryData(tensor: TensorData): Buffer {
+  const { data } = tensor;
+  if (Array.isArray(data)) return encodeStrings(data);
+  if (tensor.datatype === 'BOOL') {
+    const out = Buffer.alloc(data.length);
+    for (let k = 0; k < data.length; k += 1) out[k] = data[k] !== 0 ? 1 : 0;
+    return out;
+  }
+  return Buffer.from(littleEndianBytes(data));
 }
 
 function jsonData(tensor: TensorData): OipResponseOutput['data'] {
@@ -664,7 +1056,7 @@ function littleEndianBytes(array: NumericArray): Uint8Array {
   return copy.swap64();
 }
 
-function encodeStrings(values: string[]): Uint8Array {
+function encodeStrings(values: string[]): Buffer {
   let size = 0;
   for (const s of values) size += 4 + Buffer.byteLength(s, 'utf8');
   const out = Buffer.allocUnsafe(size);
