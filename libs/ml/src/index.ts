@@ -1,4 +1,5 @@
 export * from './compress';
+export * from './drift';
 export * from './lsh-index';
 export * from './metrics';
 export * from './onnx';

@@ -1,0 +1,17 @@
+export { chiSquareContingency, type ChiSquareResult, chiSquareTwoSample } from './chi2';
+export { binEdges, histogram, jensenShannonDistance, psi, PSI_EPSILON } from './divergence';
+export { fisherExact2x2, type Table2x2 } from './fisher';
+export { kstwoCdf, kstwoSurvival } from './kolmogorov';
+export { KS_MAX_AUTO_N, type KsMethod, type KsOptions, type KsResult, ksTwoSample } from './ks';
+export { benjaminiHochberg, bonferroni } from './multiple-testing';
+export {
+  type CategoricalTestChoice,
+  chooseCategoricalTest,
+  chooseNumericTest,
+  DEFAULT_DRIFT_POLICY,
+  type DriftPolicyOptions,
+  type DriftScoreKind,
+  isDrift,
+  type NumericTestChoice,
+} from './policy';
+export { normalisedWasserstein, wassersteinDistance } from './wasserstein';
