@@ -39,7 +39,7 @@ const MAX_BATCH_RATE = intEnv('BENCH_INFERENCE_MAX_BATCH_RATE', 40);
 /** onnxruntime worker threads of the server (default: one per core, as deployed). */
 const WORKERS = process.env.BENCH_INFERENCE_WORKERS;
 /** Which parts run (all by default): raw, big, small, off, on. */
-const ONLY = new Set((process.env.BENCH_INFERENCE_ONLY ?? 'raw,big,small,off,on').split(','));
+const ONLY = new Set((process.env.BENCH_INFERENCE_ONLY ?? 'raw,big,small,off,on,cache').split(','));
 
 interface BenchModel {
   name: 'big' | 'small';
@@ -169,17 +169,37 @@ async function waitServed(svc: BenchService, list: BenchModel[]): Promise<void> 
   }
 }
 
-/** The server's event-loop delay since the last scrape (the scrape resets the histogram). */
+/**
+ * How late the server's main thread ran its timers since the last scrape (the scrape resets
+ * the histogram): the service's own inference_event_loop_lag_seconds, 2 ms resolution, the
+ * interval itself subtracted.
+ */
 async function eventLoopLag(svc: BenchService): Promise<{ p99Ms: number; maxMs: number }> {
   const text = await (await fetch(`${svc.url}/metrics`)).text();
-  const read = (name: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(name));
+  const read = (quantile: string) => {
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('inference_event_loop_lag_seconds{') && l.includes(`quantile="${quantile}"`),
+      );
     return line ? Number(line.split(' ').at(-1)) * 1000 : Number.NaN;
   };
-  return {
-    p99Ms: read('nodejs_eventloop_lag_p99_seconds'),
-    maxMs: read('nodejs_eventloop_lag_max_seconds'),
-  };
+  return { p99Ms: read('0.99'), maxMs: read('1') };
+}
+
+/** Rows and batches the server has run for a model so far (its batch-size histogram). */
+async function batchStats(
+  svc: BenchService,
+  m: BenchModel,
+): Promise<{ rows: number; batches: number }> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && l.includes(`model="bench-${m.name}"`))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  return { rows: sum('inference_batch_size_sum'), batches: sum('inference_batch_size_count') };
 }
 
 function load(svc: BenchService, m: BenchModel, body: Buffer[], c: number, total: number) {
@@ -208,6 +228,8 @@ async function pacedLag(
   body: Buffer,
   rate: number,
   seconds: number,
+  /** Binary tensor extension: the JSON header's length. */
+  headerLength?: number,
 ): Promise<{ p99Ms: number; maxMs: number; failed: number; sent: number }> {
   const url = new URL(svc.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -225,6 +247,7 @@ async function pacedLag(
         method: 'POST',
         path: `/v2/models/bench-${m.name}/infer`,
         body,
+        ...(headerLength !== undefined ? { headerLength } : {}),
       }).then((res) => {
         if (res.status !== 200) failed++;
       }),
@@ -278,41 +301,53 @@ export async function run(): Promise<BenchResult> {
         { unset: ['DATABASE_URL'] },
       );
       await registerModels(registry, list);
-      for (const mode of (['off', 'on'] as const).filter((x) => ONLY.has(x))) {
+      // off / on: batching off and on, cache off. cache: batching on and the in-process cache
+      // on, the same 256 bodies cycled, so after the warm-up every request is a hit.
+      for (const mode of (['off', 'on', 'cache'] as const).filter((x) => ONLY.has(x))) {
         const svc = await startService('inference', {
           ...base,
           REGISTRY_URL: registry.url,
           AUTH_MODE: 'none',
-          INFERENCE_BATCHING: mode,
-          INFERENCE_CACHE: 'false',
+          INFERENCE_BATCHING: mode === 'off' ? 'off' : 'on',
+          INFERENCE_CACHE: mode === 'cache' ? 'true' : 'false',
           INFERENCE_STREAM_SCORING: 'false',
+          ...(process.env.BENCH_INFERENCE_LOG_SAMPLE_RATE
+            ? { INFERENCE_PREDICTION_LOG_SAMPLE_RATE: process.env.BENCH_INFERENCE_LOG_SAMPLE_RATE }
+            : {}),
           ...(WORKERS ? { INFERENCE_WORKERS: WORKERS } : {}),
         });
         try {
           await waitServed(svc, list);
           for (const m of list) {
             const body = bodies(m);
-            for (const c of CONCURRENCY) {
+            for (const c of mode === 'cache' ? [64] : CONCURRENCY) {
               const total = REQUESTS[c];
               check(await load(svc, m, body, c, Math.min(total, 1_000)), `warm-up ${m.name}`);
               for (let r = 0; r < RUNS; r++) {
                 const lagBefore = mode === 'on' && m.name === 'big' && c === 64;
                 if (lagBefore) await eventLoopLag(svc);
+                const batchesBefore = await batchStats(svc, m);
                 const result = await load(svc, m, body, c, total);
+                // Read first: every scrape of /metrics resets the event-loop histogram.
+                const lag = lagBefore ? await eventLoopLag(svc) : undefined;
+                const batchesAfter = await batchStats(svc, m);
+                const meanRows =
+                  (batchesAfter.rows - batchesBefore.rows) /
+                  Math.max(1, batchesAfter.batches - batchesBefore.batches);
                 check(result, `${m.name} batching ${mode} c=${c}`);
                 const key = `${m.name}_batching_${mode}_c${c}`;
                 recorder.add(`${key}_rps`, result.perSecond);
                 recorder.add(`${key}_p50_ms`, result.p50Ms);
                 recorder.add(`${key}_p95_ms`, result.p95Ms);
+                recorder.add(`${key}_mean_batch_rows`, meanRows);
                 let lagText = '';
-                if (lagBefore) {
-                  const lag = await eventLoopLag(svc);
+                if (lag) {
                   recorder.add('c64_event_loop_lag_p99_ms', lag.p99Ms);
                   recorder.add('c64_event_loop_lag_max_ms', lag.maxMs);
                   lagText = `; event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`;
                 }
                 say(
-                  `${m.name.padEnd(5)} batching ${mode.padEnd(3)} c=${String(c).padEnd(2)} ${Math.round(result.perSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p95 ${result.p95Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, client ${Math.round(result.clientCpuMicrosPerRequest)} µs CPU/req${lagText}`,
+                  `${m.name.padEnd(5)} batching ${mode.padEnd(3)} c=${String(c).padEnd(2)} ${Math.round(result.perSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p95 ${result.p95Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${meanRows.toFixed(1)} rows/batch, client ${Math.round(result.clientCpuMicrosPerRequest)} µs CPU/req${lagText}`,
                 );
               }
             }
@@ -337,7 +372,43 @@ export async function run(): Promise<BenchResult> {
                 ],
               }),
             );
+            // The same tensors as Triton's binary extension (tritonclient's default): no JSON
+            // numbers to parse on the main thread.
+            const data = Float32Array.from(
+              (JSON.parse(body.toString('utf8')) as { inputs: { data: number[] }[] }).inputs[0]
+                .data,
+            );
+            const header = Buffer.from(
+              JSON.stringify({
+                inputs: [
+                  {
+                    name: 'features',
+                    shape: [rows, big.features],
+                    datatype: 'FP32',
+                    parameters: { binary_data_size: data.byteLength },
+                  },
+                ],
+              }),
+            );
+            const binaryBody = Buffer.concat([header, Buffer.from(data.buffer)]);
             for (let r = 0; r < RUNS; r++) {
+              const binaryLag = await pacedLag(
+                svc,
+                big,
+                binaryBody,
+                MAX_BATCH_RATE,
+                5,
+                header.length,
+              );
+              if (binaryLag.failed > 0)
+                throw new Error(
+                  `max batches (binary): ${binaryLag.failed} of ${binaryLag.sent} failed`,
+                );
+              recorder.add('max_batch_binary_event_loop_lag_p99_ms', binaryLag.p99Ms);
+              recorder.add('max_batch_binary_event_loop_lag_max_ms', binaryLag.maxMs);
+              say(
+                `big   max batches, binary tensors (${rows} rows × ${MAX_BATCH_RATE} req/s, open loop): event-loop lag p99 ${binaryLag.p99Ms.toFixed(2)} ms, max ${binaryLag.maxMs.toFixed(2)} ms`,
+              );
               const lag = await pacedLag(svc, big, body, MAX_BATCH_RATE, 5);
               if (lag.failed > 0)
                 throw new Error(`max batches: ${lag.failed} of ${lag.sent} failed`);
@@ -347,20 +418,6 @@ export async function run(): Promise<BenchResult> {
                 `big   max batches (${rows} rows × ${MAX_BATCH_RATE} req/s, open loop): event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`,
               );
             }
-          }
-          const metrics = await (await fetch(`${svc.url}/metrics`)).text();
-          const sum = (name: string, model: string) =>
-            metrics
-              .split('\n')
-              .filter((l) => l.startsWith(name) && l.includes(`model="bench-${model}"`))
-              .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
-          for (const m of list) {
-            const rows = sum('inference_batch_size_sum', m.name);
-            const batches = sum('inference_batch_size_count', m.name);
-            say(
-              `${m.name} batching ${mode}: ${batches} batches, ${(rows / batches).toFixed(2)} rows per batch on average`,
-            );
-            recorder.add(`${m.name}_batching_${mode}_mean_batch_rows`, rows / batches);
           }
         } finally {
           await svc.stop();
@@ -373,7 +430,8 @@ export async function run(): Promise<BenchResult> {
   });
 
   // A partial run (BENCH_INFERENCE_ONLY) reports its figures only.
-  if (!['raw', 'big', 'small', 'off', 'on'].every((x) => ONLY.has(x))) return recorder.result();
+  if (!['raw', 'big', 'small', 'off', 'on', 'cache'].every((x) => ONLY.has(x)))
+    return recorder.result();
   recorder.ratio('batching_speedup_c64', 'big_batching_on_c64_rps', 'big_batching_off_c64_rps', {
     min: 4,
   });
@@ -386,7 +444,14 @@ export async function run(): Promise<BenchResult> {
     { max: 1 },
   );
   recorder.derive('event_loop_lag_ms', (m) => m('max_batch_event_loop_lag_p99_ms'), { max: 5 });
+  recorder.derive('event_loop_lag_ms_binary', (m) => m('max_batch_binary_event_loop_lag_p99_ms'));
   recorder.derive('event_loop_lag_ms_c64_saturated', (m) => m('c64_event_loop_lag_p99_ms'));
+  recorder.ratio('cache_hit_speedup_c64', 'big_batching_cache_c64_rps', 'big_batching_on_c64_rps');
+  recorder.ratio(
+    'cache_hit_speedup_c64_small',
+    'small_batching_cache_c64_rps',
+    'small_batching_on_c64_rps',
+  );
   recorder.ratio('batching_speedup_c16', 'big_batching_on_c16_rps', 'big_batching_off_c16_rps');
   recorder.ratio(
     'batching_speedup_c64_small',
@@ -410,10 +475,13 @@ export async function run(): Promise<BenchResult> {
     'One row per request, JSON over keep-alive HTTP/1.1 from the benchmark process; server: dist/services/inference with 2 onnxruntime worker threads (one intra-op thread each), cache off, prediction log on.',
   );
   recorder.note(
+    'cache_hit_speedup_c64: the same server with the in-process cache on and every request a hit, over cache off (batching on), c = 64.',
+  );
+  recorder.note(
     'overhead_p50_ms_c1: server p50 at concurrency 1 (batching on) minus raw in-process run() p50 at batch 1, same model.',
   );
   recorder.note(
-    `event_loop_lag_ms: p99 of the server main thread's event-loop delay (prom-client monitorEventLoopDelay, 10 ms resolution) while it runs max batches: requests of 64 rows (= maxBatchSize) of the big model at ${MAX_BATCH_RATE} req/s, open loop. event_loop_lag_ms_c64_saturated: the same during the closed-loop c = 64 runs, where the main thread is saturated and the figure measures queueing behind 64 requests at a time on 2 shared cores, not blocking.`,
+    `event_loop_lag_ms: p99 of how late the server main thread ran a 2 ms timer (inference_event_loop_lag_seconds: monitorEventLoopDelay minus its interval) while it runs max batches: requests of 64 rows (= maxBatchSize) of the big model at ${MAX_BATCH_RATE} req/s, open loop. event_loop_lag_ms_c64_saturated: the same during the closed-loop c = 64 runs, where the main thread is saturated and the figure measures queueing behind 64 requests at a time on 2 shared cores, not blocking.`,
   );
   recorder.note(
     'raw_b32_vs_b1_rows_big: rows per second of one run() at batch 32 over batch 1 in-process — the most batching can gain on this CPU for this model.',

@@ -7,6 +7,11 @@ export interface LoadRequest {
   path: string;
   /** A JSON body, serialised once by the caller (sent with content-type application/json). */
   body?: Buffer;
+  /**
+   * Set: the body is a JSON header of this many bytes followed by binary tensors (the Open
+   * Inference Protocol's binary extension), sent as application/octet-stream.
+   */
+  headerLength?: number;
 }
 
 export interface LoadResponse {
@@ -54,8 +59,11 @@ export function send(
     const started = performance.now();
     const headers: Record<string, string | number> = { accept: 'application/json' };
     if (req.body) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] =
+        req.headerLength === undefined ? 'application/json' : 'application/octet-stream';
       headers['content-length'] = req.body.length;
+      if (req.headerLength !== undefined)
+        headers['inference-header-content-length'] = req.headerLength;
     }
     const fail = (error: Error) =>
       resolve({ status: 0, body: Buffer.alloc(0), ms: performance.now() - started, error });

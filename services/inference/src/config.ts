@@ -44,6 +44,8 @@ export const InferenceEnv = BusEnv.and(AuthEnv).and(
     INFERENCE_CACHE: bool(true),
     /** How long a replaced version may take to finish its in-flight requests. */
     INFERENCE_DRAIN_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(30),
+    /** Overrides every spec's `serving.predictionLog.sampleRate` (0 turns the log off). */
+    INFERENCE_PREDICTION_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).optional(),
     /** Stream scoring (features.v1 → predictions.v1) for datasets whose spec enables it. */
     INFERENCE_STREAM_SCORING: bool(true),
   }),

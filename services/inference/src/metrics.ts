@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@mlops/observability';
 
@@ -9,8 +10,12 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * batches are, and outcomes per model and version. The Prometheus rule shipped with the
  * Kubernetes manifests alerts on the p99 of `inference_request_duration_seconds` > 500 ms.
  */
+/** Sampling interval of the event-loop monitor, ms. */
+const LAG_RESOLUTION_MS = 2;
+
 @Injectable()
-export class InferenceMetrics {
+export class InferenceMetrics implements OnModuleDestroy {
+  private readonly loop = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   readonly queueSeconds: Histogram<'model' | 'version'>;
   readonly computeSeconds: Histogram<'model' | 'version'>;
   readonly requestSeconds: Histogram<'model' | 'version' | 'alias'>;
@@ -74,11 +79,35 @@ export class InferenceMetrics {
       help: 'Model versions loaded in the workers (serving or draining).',
       registers,
     });
+    // Node's histogram records the time between two ticks of a timer that should fire every
+    // `resolution` ms, so an idle loop reads `resolution`; the lag is what exceeds it.
+    // (prom-client's nodejs_eventloop_lag_* report the raw values, 10 ms at rest.)
+    const loop = this.loop;
+    loop.enable();
+    new Gauge({
+      name: 'inference_event_loop_lag_seconds',
+      help: 'How late the main thread ran a timer since the last scrape (p50, p99, max); reset at every scrape.',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        const lag = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1000;
+        if (loop.count > 0) {
+          this.set({ quantile: '0.5' }, lag(loop.percentile(50)));
+          this.set({ quantile: '0.99' }, lag(loop.percentile(99)));
+          this.set({ quantile: '1' }, lag(loop.max));
+        }
+        loop.reset();
+      },
+    });
     this.streamSkipped = new Counter({
       name: 'inference_stream_skipped_total',
       help: 'features.v1 records not stream-scored, by reason.',
       labelNames: ['dataset', 'reason'],
       registers,
     });
+  }
+
+  onModuleDestroy(): void {
+    this.loop.disable();
   }
 }

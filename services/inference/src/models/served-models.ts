@@ -196,13 +196,27 @@ export class ServedModels implements OnModuleInit, OnApplicationShutdown {
     if (memo && memo.specVersion === spec.version) return memo.serving;
     let serving: ServingSection;
     try {
-      serving = { ...resolveServingSpec(spec), batching: v.serving.batching };
-      if (!this.config.INFERENCE_CACHE) serving.cache = { ...serving.cache, enabled: false };
+      serving = this.operatorOverrides({
+        ...resolveServingSpec(spec),
+        batching: v.serving.batching,
+      });
     } catch {
       serving = v.serving;
     }
     this.servingMemo.set(v.dataset, { specVersion: spec.version, serving });
     return serving;
+  }
+
+  /** What the environment forces whatever the specs say: cache off, the log's sample rate. */
+  private operatorOverrides(serving: ServingSection): ServingSection {
+    const rate = this.config.INFERENCE_PREDICTION_LOG_SAMPLE_RATE;
+    return {
+      ...serving,
+      ...(this.config.INFERENCE_CACHE ? {} : { cache: { ...serving.cache, enabled: false } }),
+      ...(rate === undefined
+        ? {}
+        : { predictionLog: { ...serving.predictionLog, sampleRate: rate } }),
+    };
   }
 
   /** The production version and, if different, the canary (stream scoring scores both). */
@@ -352,8 +366,7 @@ export class ServedModels implements OnModuleInit, OnApplicationShutdown {
         ...serving,
         batching: { ...serving.batching, enabled: this.config.INFERENCE_BATCHING === 'on' },
       };
-    if (!this.config.INFERENCE_CACHE)
-      serving = { ...serving, cache: { ...serving.cache, enabled: false } };
+    serving = this.operatorOverrides(serving);
 
     const bytes = await this.registry.download(registered.artifact);
     const { featureset, task, classes } = await this.trainingContext(registered);
