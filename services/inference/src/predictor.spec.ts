@@ -11,7 +11,7 @@ import {
   type Route,
   type ServedModels,
 } from './models/served-models';
-import type { PredictionLog } from './predictions/prediction-log';
+import { toWire, type PredictionLog } from './predictions/prediction-log';
 import { interpret, predictionEvents, Predictor, rowsOf, type PredictRequest } from './predictor';
 import { BatcherClosedError, type SubmitResult } from './runtime/batcher';
 import type { ModelSignature, TensorData } from './runtime/tensor';
@@ -209,7 +209,7 @@ describe('predictionEvents', () => {
 
   it('makes one valid event per row, with the row’s outputs, entity id and features', () => {
     const before = Date.now();
-    const events = predictionEvents(
+    const logged = predictionEvents(
       withFeatures('full'),
       'production',
       'online',
@@ -218,6 +218,9 @@ describe('predictionEvents', () => {
       12.5,
       false,
     );
+    // The row is kept typed until the log's worker makes it the wire's array.
+    expect(logged[0].features).toBeInstanceOf(Float32Array);
+    const events = logged.map(toWire);
     expect(events).toHaveLength(3);
     const probability = [0.25, 0.5, 0.75];
     events.forEach((e, row) => {
@@ -306,7 +309,7 @@ describe('predictionEvents', () => {
       { probability: fp32([1, 1], [0.75]) },
       0,
       false,
-    );
+    ).map(toWire);
     expect(PredictionEvent.parse(e)).toEqual(e);
     expect(e).toMatchObject({
       mode: 'stream',
@@ -596,7 +599,7 @@ describe('Predictor', () => {
       { inputs: { x: fp32([2, 3], ROWS.flat()) }, outputs: undefined },
     ]);
     expect(shadow).toHaveLength(2);
-    for (const e of shadow) {
+    for (const e of shadow.map(toWire)) {
       expect(PredictionEvent.parse(e)).toEqual(e);
       expect(e).toMatchObject({ mode: 'shadow', alias: 'canary', version: 5, cached: false });
       expect(e.score).toBe(0.125);

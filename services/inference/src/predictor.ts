@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { PredictionEvent, ServingSection } from '@mlops/contracts';
+import type { LoggedPrediction } from './predictions/prediction-log';
 import { LOGGER } from '@mlops/observability';
 import { PREDICTION_CACHE } from './cache/cache.tokens';
 import type { PredictionCache } from './cache/prediction-cache';
@@ -258,14 +259,18 @@ export function predictionEvents(
   cached: boolean,
   /** How the features are kept: the spec's current `predictionLog.features`. */
   keep: ServingSection['predictionLog']['features'] = v.serving.predictionLog.features,
-): PredictionEvent[] {
+): LoggedPrediction[] {
   // A model without a batch dimension answers one prediction per request.
   const rows = v.signature.batchable ? rowsOf(req.inputs) : 1;
   const features = v.signature.batchable ? featureInput(req.inputs) : undefined;
   const at = new Date().toISOString();
-  const events: PredictionEvent[] = [];
+  const events: LoggedPrediction[] = [];
+  const width = features ? features.shape[1] : 0;
   for (let row = 0; row < rows; row++) {
-    const values = features ? (rowValues(features, row) as number[]) : undefined;
+    // The row's typed copy: the log's worker thread makes the JSON array.
+    const values = features
+      ? (features.data as Float32Array | Float64Array).slice(row * width, (row + 1) * width)
+      : undefined;
     events.push({
       model: v.model,
       version: v.version,

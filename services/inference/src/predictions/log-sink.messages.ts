@@ -1,5 +1,6 @@
 import type { BusConfig } from '@mlops/bus';
-import type { PredictionEvent, RejectionReason } from '@mlops/contracts';
+import type { RejectionReason } from '@mlops/contracts';
+import type { LoggedPrediction } from './prediction-log';
 
 /** What the prediction-log worker is started with. */
 export interface LogSinkInit {
@@ -12,7 +13,8 @@ export interface LogSinkInit {
 /** One prediction as it crosses to the worker: the payload, its key and envelope attributes. */
 export interface LogRecord {
   key: string;
-  data: PredictionEvent;
+  /** Features may still be a typed row: the worker makes them an array. */
+  data: LoggedPrediction;
   attrs?: { id?: string; subject?: string; time?: string; traceparent?: string };
 }
 

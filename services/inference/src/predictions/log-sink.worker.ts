@@ -5,6 +5,7 @@ import { BusMetrics, BusProducer, kafkaLogCreator, OutputSchemaError } from '@ml
 import { EVENTS } from '@mlops/contracts';
 import { createLogger } from '@mlops/observability';
 import type { LogSinkInit, LogSinkReply, LogSinkRequest } from './log-sink.messages';
+import { toWire } from './prediction-log';
 
 /**
  * The prediction log's Kafka producer, in a thread of its own: turning thousands of
@@ -46,7 +47,11 @@ if (!isMainThread && parentPort) {
       return;
     }
     void connected
-      .then(() => producer.send(m.records.map((r) => ({ event: EVENTS.prediction, ...r }))))
+      .then(() =>
+        producer.send(
+          m.records.map((r) => ({ event: EVENTS.prediction, ...r, data: toWire(r.data) })),
+        ),
+      )
       .then(
         () => reply({ type: 'sent', id: m.id }),
         (err: unknown) =>

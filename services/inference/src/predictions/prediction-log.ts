@@ -5,7 +5,10 @@ import { OutputSchemaError, type BusProducer, type OutgoingEvent } from '@mlops/
 import { EVENTS, PredictionEvent } from '@mlops/contracts';
 
 /** Where the log sends its batches: the service's BusProducer. */
-export type PredictionSink = Pick<BusProducer, 'send'>;
+export type PredictionSink = Pick<BusProducer, 'send'> & {
+  /** The sink turns typed feature rows into arrays itself (the worker sink does). */
+  readonly acceptsTypedFeatures?: boolean;
+};
 
 export interface PredictionLogOptions {
   /** A batch goes out at least this often while there is anything to send. */
@@ -77,18 +80,41 @@ export function featureSummary(values: ArrayLike<number>): FeatureSummary {
 }
 
 /**
+ * A prediction as the server holds it until it is written: the features may still be the
+ * request's typed row (a copy costs a memcpy; a JSON-ready array of 512 numbers per row costs
+ * the main thread milliseconds per max batch). They become an array in the log's worker.
+ */
+export type LoggedPrediction = Omit<PredictionEvent, 'features'> & {
+  features?: number[] | Float32Array | Float64Array;
+};
+
+/** The predictions.v1 payload of a logged prediction. */
+export function toWire(e: LoggedPrediction): PredictionEvent {
+  return e.features === undefined || Array.isArray(e.features)
+    ? (e as PredictionEvent)
+    : { ...e, features: Array.from(e.features) };
+}
+
+/**
  * The event id of one logged prediction: the same prediction logged twice (a retried batch
  * whose first send did reach Kafka) has the same id, and the drift monitor counts it once.
  */
-export function predictionId(e: PredictionEvent): string {
+export function predictionId(e: LoggedPrediction): string {
   return `pred:${e.requestId}:${e.row}:${e.model}:${e.version}:${e.mode}`;
 }
 
-export function predictionOutgoing(e: PredictionEvent): OutgoingEvent<typeof EVENTS.prediction> {
+/**
+ * The outgoing event of a prediction. Typed features are left as they are for the worker sink
+ * (structured clone keeps them, the worker converts); any other sink gets the wire form.
+ */
+export function predictionOutgoing(
+  e: LoggedPrediction,
+  keepTyped = false,
+): OutgoingEvent<typeof EVENTS.prediction> {
   return {
     event: EVENTS.prediction,
     key: e.model,
-    data: e,
+    data: keepTyped ? (e as PredictionEvent) : toWire(e),
     attrs: { id: predictionId(e), subject: e.model, time: e.at },
   };
 }
@@ -102,7 +128,7 @@ export function predictionOutgoing(e: PredictionEvent): OutgoingEvent<typeof EVE
  */
 export class PredictionLog {
   private readonly options: PredictionLogOptions;
-  private buffer: PredictionEvent[] = [];
+  private buffer: LoggedPrediction[] = [];
   /** Events of the batch being sent; they count against `maxBuffered` until acknowledged. */
   private inFlight = 0;
   private flushing: Promise<void> | undefined;
@@ -165,7 +191,7 @@ export class PredictionLog {
    * kept all or none: when they do not all fit, all are dropped and counted. Never blocks,
    * never throws; the events belong to the log from here on.
    */
-  log(events: readonly PredictionEvent[]): void {
+  log(events: readonly LoggedPrediction[]): void {
     if (events.length === 0) return;
     if (this.closed) {
       this.dropped.inc({ reason: 'closed' }, events.length);
@@ -220,7 +246,8 @@ export class PredictionLog {
       const batch = this.buffer.splice(0, this.options.batchSize);
       this.inFlight = batch.length;
       try {
-        await this.sink.send(batch.map(predictionOutgoing));
+        const typed = this.sink.acceptsTypedFeatures === true;
+        await this.sink.send(batch.map((e) => predictionOutgoing(e, typed)));
         this.logged.inc(batch.length);
         this.failures = 0;
       } catch (err) {
@@ -241,10 +268,10 @@ export class PredictionLog {
   }
 
   /** A batch the schema refused: drop (and report) the events at fault, keep the others. */
-  private withoutInvalid(batch: PredictionEvent[]): PredictionEvent[] {
-    const valid: PredictionEvent[] = [];
+  private withoutInvalid(batch: LoggedPrediction[]): LoggedPrediction[] {
+    const valid: LoggedPrediction[] = [];
     for (const e of batch) {
-      const result = PredictionEvent.safeParse(e);
+      const result = PredictionEvent.safeParse(toWire(e));
       if (result.success) {
         valid.push(e);
         continue;

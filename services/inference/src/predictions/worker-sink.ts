@@ -2,9 +2,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { isOutgoingEvent, OutputSchemaError, type Outgoing } from '@mlops/bus';
-import type { PredictionEvent } from '@mlops/contracts';
 import type { LogRecord, LogSinkInit, LogSinkReply, LogSinkRequest } from './log-sink.messages';
-import type { PredictionSink } from './prediction-log';
+import type { LoggedPrediction, PredictionSink } from './prediction-log';
 
 /**
  * A {@link PredictionSink} whose producer runs in a worker thread (log-sink.worker): `send`
@@ -13,6 +12,7 @@ import type { PredictionSink } from './prediction-log';
  * dies fails what it held (the log retries it) and is started again.
  */
 export class WorkerPredictionSink implements PredictionSink {
+  readonly acceptsTypedFeatures = true;
   private worker: Worker | undefined;
   private next = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -30,7 +30,7 @@ export class WorkerPredictionSink implements PredictionSink {
       if (!isOutgoingEvent(o)) throw new Error('the prediction log sends events only');
       return {
         key: o.key,
-        data: o.data as PredictionEvent,
+        data: o.data as LoggedPrediction,
         ...(o.attrs ? { attrs: o.attrs } : {}),
       };
     });

@@ -13,7 +13,7 @@ import { INFERENCE_CONFIG, type InferenceConfig } from '../config';
 import { InferenceMetrics } from '../metrics';
 import { ServedModels, type LoadedVersion } from '../models/served-models';
 import { predictionEvents } from '../predictor';
-import { predictionId } from '../predictions/prediction-log';
+import { predictionId, toWire } from '../predictions/prediction-log';
 
 /** The stream-scoring consumer group: replicas share the partitions of features.v1. */
 export const STREAM_GROUP = 'inference.stream';
@@ -199,7 +199,7 @@ export class StreamScorer implements OnApplicationBootstrap {
           return {
             event: EVENTS.prediction,
             key: v.model,
-            data: prediction,
+            data: toWire(prediction),
             attrs: { id: predictionId(prediction), traceparent: e.attrs.traceparent },
           } satisfies Outgoing;
         });
