@@ -31,6 +31,7 @@ import { ServedModels } from './models/served-models';
 import { PredictionLog } from './predictions/prediction-log';
 import { WorkerPredictionSink } from './predictions/worker-sink';
 import { Predictor } from './predictor';
+import { RequestDecoder } from './protocol/request-decoder';
 import { WorkerPool } from './runtime/worker-pool';
 import { StreamScorer } from './stream/stream-scorer';
 
@@ -44,6 +45,7 @@ class Lifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(PREDICTION_CACHE) private readonly cache: PredictionCache,
     private readonly log: PredictionLog,
     private readonly sink: WorkerPredictionSink,
+    private readonly decoder: RequestDecoder,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -55,6 +57,7 @@ class Lifecycle implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.log.close();
     await this.sink.close();
+    await this.decoder.close();
     await this.cache.close();
   }
 }
@@ -80,6 +83,12 @@ export class InferenceModule {
         {
           provide: RegistryClient,
           useValue: new RegistryClient({ url: c.REGISTRY_URL, apiKey: c.REGISTRY_API_KEY }),
+        },
+        {
+          provide: RequestDecoder,
+          useValue: new RequestDecoder(
+            c.INFERENCE_DECODE_THREAD_BYTES === 0 ? Infinity : c.INFERENCE_DECODE_THREAD_BYTES,
+          ),
         },
         {
           provide: WorkerPool,

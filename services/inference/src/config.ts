@@ -36,6 +36,12 @@ export const InferenceEnv = BusEnv.and(AuthEnv).and(
     /** Overrides every model's `serving.batching.enabled` (operators, benchmarks). */
     INFERENCE_BATCHING: z.enum(['spec', 'on', 'off']).default('spec'),
     INFERENCE_MAX_BODY_BYTES: bytes(16 * 1024 * 1024),
+    /** Infer bodies at least this large are decoded in a thread of their own (0: never). */
+    INFERENCE_DECODE_THREAD_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(128 * 1024),
     /** Tensor elements per request at most (all inputs together). */
     INFERENCE_MAX_ELEMENTS: z.coerce.number().int().positive().default(4_000_000),
     INFERENCE_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(100_000),

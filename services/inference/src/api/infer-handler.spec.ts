@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { ModelNotServedError, type LoadedVersion, type Route } from '../models/s
 import type { PredictRequest, PredictResult, Predictor } from '../predictor';
 import { OipError } from '../protocol/oip';
 import type { ModelSignature } from '../runtime/tensor';
+import { RequestDecoder } from '../protocol/request-decoder';
 import { InferHandler, versionParam } from './infer-handler';
 
 const logger = pino({ level: 'silent' });
@@ -82,8 +84,29 @@ let handler: InferHandler;
 let server: Server;
 let base: string;
 
-function use(predictor: FakePredictor, authenticator = noAuth): FakePredictor {
-  handler = new InferHandler(config, logger, predictor as unknown as Predictor, authenticator);
+/** Decodes every body on the calling thread. */
+const inline = new RequestDecoder(Infinity);
+/** Decodes every body in the decoder's thread (the built worker; `npm test` builds first). */
+const threaded = new RequestDecoder(
+  0,
+  path.resolve(
+    __dirname,
+    '../../../../dist/services/inference/src/protocol/request-decoder.worker.js',
+  ),
+);
+
+function use(
+  predictor: FakePredictor,
+  authenticator = noAuth,
+  decoder: RequestDecoder = inline,
+): FakePredictor {
+  handler = new InferHandler(
+    config,
+    logger,
+    predictor as unknown as Predictor,
+    authenticator,
+    decoder,
+  );
   return predictor;
 }
 
@@ -98,6 +121,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await threaded.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -260,48 +284,70 @@ describe('InferHandler.tryHandle', () => {
     expect(predictor.failedCalls.map((c) => c[3])).toEqual(['413', '413']);
   });
 
-  it('answers a prediction with the protocol’s response and the routing headers', async () => {
+  it.each([
+    ['on the main thread', inline],
+    ['in the decoder thread', threaded],
+  ])(
+    'answers a prediction with the protocol’s response and the routing headers, decoding %s',
+    async (_, decoder) => {
+      const route: Route = { target: VERSION, alias: 'production', shadow: null };
+      const predictor = use(
+        new FakePredictor(
+          () => route,
+          () => ({
+            version: VERSION,
+            alias: 'production',
+            outputs: { y: { datatype: 'FP32', shape: [1, 1], data: Float32Array.of(0.5) } },
+            cached: false,
+            queueMs: 0,
+            computeMs: 0,
+          }),
+        ),
+        noAuth,
+        decoder,
+      );
+      const res = await post('/v2/models/m/infer', INFER_BODY);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(res.headers.get('x-model-version')).toBe('3');
+      expect(res.headers.get('x-model-alias')).toBe('production');
+      expect(res.headers.get('x-cache')).toBe('miss');
+      expect(await res.json()).toStrictEqual({
+        model_name: 'm',
+        model_version: '3',
+        id: 'req-42',
+        outputs: [{ name: 'y', shape: [1, 1], datatype: 'FP32', data: [0.5] }],
+      });
+      expect(predictor.routeCalls).toEqual([['m', undefined, 'req-42']]);
+      expect(predictor.predictCalls).toEqual([
+        {
+          model: 'm',
+          route,
+          inputs: { x: { datatype: 'FP32', shape: [1, 2], data: Float32Array.of(1, 2) } },
+          outputs: undefined,
+          requestId: 'req-42',
+          entityIds: undefined,
+          mode: 'online',
+          pinned: false,
+          routingKey: 'req-42',
+        },
+      ]);
+      expect(predictor.failedCalls).toEqual([]);
+    },
+  );
+
+  it('gives the protocol’s 400s from the decoder thread too, and keeps serving', async () => {
     const route: Route = { target: VERSION, alias: 'production', shadow: null };
-    const predictor = use(
-      new FakePredictor(
-        () => route,
-        () => ({
-          version: VERSION,
-          alias: 'production',
-          outputs: { y: { datatype: 'FP32', shape: [1, 1], data: Float32Array.of(0.5) } },
-          cached: false,
-          queueMs: 0,
-          computeMs: 0,
-        }),
-      ),
+    use(new FakePredictor(() => route), noAuth, threaded);
+    const notJson = await post('/v2/models/m/infer', '{"inputs": [');
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: string }).error).toMatch(/not valid JSON/);
+    const wrongType = await post(
+      '/v2/models/m/infer',
+      JSON.stringify({ inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP64', data: [1, 2] }] }),
     );
-    const res = await post('/v2/models/m/infer', INFER_BODY);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(res.headers.get('x-model-version')).toBe('3');
-    expect(res.headers.get('x-model-alias')).toBe('production');
-    expect(res.headers.get('x-cache')).toBe('miss');
-    expect(await res.json()).toStrictEqual({
-      model_name: 'm',
-      model_version: '3',
-      id: 'req-42',
-      outputs: [{ name: 'y', shape: [1, 1], datatype: 'FP32', data: [0.5] }],
-    });
-    expect(predictor.routeCalls).toEqual([['m', undefined, 'req-42']]);
-    expect(predictor.predictCalls).toEqual([
-      {
-        model: 'm',
-        route,
-        inputs: { x: { datatype: 'FP32', shape: [1, 2], data: Float32Array.of(1, 2) } },
-        outputs: undefined,
-        requestId: 'req-42',
-        entityIds: undefined,
-        mode: 'online',
-        pinned: false,
-        routingKey: 'req-42',
-      },
-    ]);
-    expect(predictor.failedCalls).toEqual([]);
+    expect(wrongType.status).toBe(400);
+    expect(((await wrongType.json()) as { error: string }).error).toMatch(/'x'.*FP32/);
   });
 
   it('pins an addressed version, routes by entity id and reports a cache hit', async () => {

@@ -14,9 +14,9 @@ import {
   inferResponse,
   inferResponseBinary,
   OipError,
-  parseInferRequest,
-  splitInferBody,
+  type ParsedInferRequest,
 } from '../protocol/oip';
+import { RequestDecoder } from '../protocol/request-decoder';
 import { httpFailure } from './errors';
 
 /** Inference reads: a viewer may call it, and AUTH_OPEN_READS opens it like a GET. */
@@ -45,9 +45,7 @@ function entityIdsOf(
 }
 
 /** A request's routing entity: `parameters.entity_id`, else `entity_ids[0]`, else X-Entity-Id. */
-function routingEntityOf(json: unknown, req: IncomingMessage): string | undefined {
-  const params =
-    json && typeof json === 'object' ? (json as { parameters?: unknown }).parameters : undefined;
+function routingEntityOf(params: unknown, req: IncomingMessage): string | undefined {
   if (params && typeof params === 'object') {
     const { entity_id: one, entity_ids: many } = params as {
       entity_id?: unknown;
@@ -121,6 +119,7 @@ export class InferHandler {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly predictor: Predictor,
     private readonly authenticator: Authenticator,
+    private readonly decoder: RequestDecoder,
   ) {}
 
   /** Handles the request when it is an infer call and says so; else leaves it alone. */
@@ -160,25 +159,28 @@ export class InferHandler {
       const version = versionText === undefined ? undefined : versionParam(versionText);
       const body = await readBody(req as Request, this.config.INFERENCE_MAX_BODY_BYTES);
       // Triton's binary tensor extension: a JSON header of the given length, then raw tensors.
-      const { json, binary } = splitInferBody(body, req.headers['inference-header-content-length']);
-      const requestedId =
-        json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string'
-          ? (json as { id: string }).id
-          : undefined;
-      const requestId = requestedId || randomUUID();
-      const entity = routingEntityOf(json, req);
-      const routingKey = entity ?? requestId;
-      route = this.predictor.route(model, version, routingKey);
-      const v = route.target;
-      const parsed = parseInferRequest(
-        json,
-        v.signature,
-        {
-          maxRows: v.serving.maxRowsPerRequest,
-          maxElements: this.config.INFERENCE_MAX_ELEMENTS,
-        },
-        binary,
+      // Large bodies are decoded off the main thread.
+      const decoded = await this.decoder.decode(
+        body,
+        req.headers['inference-header-content-length'],
       );
+      let requestId: string;
+      let entity: string | undefined;
+      let routingKey: string;
+      try {
+        requestId = decoded.head.id || randomUUID();
+        entity = routingEntityOf(decoded.head.parameters, req);
+        routingKey = entity ?? requestId;
+        route = this.predictor.route(model, version, routingKey);
+      } catch (err) {
+        decoded.drop();
+        throw err;
+      }
+      const v = route.target;
+      const parsed: ParsedInferRequest = await decoded.parse(v.signature, {
+        maxRows: v.serving.maxRowsPerRequest,
+        maxElements: this.config.INFERENCE_MAX_ELEMENTS,
+      });
       const entityIds = entityIdsOf(parsed.parameters, entity, parsed.rows);
       const result = await this.predictor.predict({
         model,
