@@ -202,6 +202,22 @@ async function batchStats(
   return { rows: sum('inference_batch_size_sum'), batches: sum('inference_batch_size_count') };
 }
 
+/**
+ * Waits until the server's prediction log has written what the last run logged: its worker
+ * thread and the broker would otherwise still be busy with it during the next run, which may
+ * be another server's.
+ */
+async function quiesce(svc: BenchService): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('inference_predictions_buffered'));
+    if (!line || Number(line.split(' ').at(-1)) === 0) return;
+    if (Date.now() > deadline) throw new Error('the prediction log did not drain within 30 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function load(svc: BenchService, m: BenchModel, body: Buffer[], c: number, total: number) {
   const url = new URL(svc.url);
   return runLoad({
@@ -302,126 +318,149 @@ export async function run(): Promise<BenchResult> {
       );
       await registerModels(registry, list);
       // off / on: batching off and on, cache off. cache: batching on and the in-process cache
-      // on, the same 256 bodies cycled, so after the warm-up every request is a hit.
-      for (const mode of (['off', 'on', 'cache'] as const).filter((x) => ONLY.has(x))) {
-        const svc = await startService('inference', {
-          ...base,
-          REGISTRY_URL: registry.url,
-          AUTH_MODE: 'none',
-          INFERENCE_BATCHING: mode === 'off' ? 'off' : 'on',
-          INFERENCE_CACHE: mode === 'cache' ? 'true' : 'false',
-          INFERENCE_STREAM_SCORING: 'false',
-          ...(process.env.BENCH_INFERENCE_LOG_SAMPLE_RATE
-            ? { INFERENCE_PREDICTION_LOG_SAMPLE_RATE: process.env.BENCH_INFERENCE_LOG_SAMPLE_RATE }
-            : {}),
-          ...(WORKERS ? { INFERENCE_WORKERS: WORKERS } : {}),
-        });
-        try {
-          await waitServed(svc, list);
-          for (const m of list) {
-            const body = bodies(m);
-            for (const c of mode === 'cache' ? [64] : CONCURRENCY) {
-              const total = REQUESTS[c];
-              check(await load(svc, m, body, c, Math.min(total, 1_000)), `warm-up ${m.name}`);
-              for (let r = 0; r < RUNS; r++) {
-                const lagBefore = mode === 'on' && m.name === 'big' && c === 64;
-                if (lagBefore) await eventLoopLag(svc);
-                const batchesBefore = await batchStats(svc, m);
-                const result = await load(svc, m, body, c, total);
-                // Read first: every scrape of /metrics resets the event-loop histogram.
-                const lag = lagBefore ? await eventLoopLag(svc) : undefined;
-                const batchesAfter = await batchStats(svc, m);
-                const meanRows =
-                  (batchesAfter.rows - batchesBefore.rows) /
-                  Math.max(1, batchesAfter.batches - batchesBefore.batches);
-                check(result, `${m.name} batching ${mode} c=${c}`);
-                const key = `${m.name}_batching_${mode}_c${c}`;
-                recorder.add(`${key}_rps`, result.perSecond);
-                recorder.add(`${key}_p50_ms`, result.p50Ms);
-                recorder.add(`${key}_p95_ms`, result.p95Ms);
-                recorder.add(`${key}_mean_batch_rows`, meanRows);
-                let lagText = '';
-                if (lag) {
-                  recorder.add('c64_event_loop_lag_p99_ms', lag.p99Ms);
-                  recorder.add('c64_event_loop_lag_max_ms', lag.maxMs);
-                  lagText = `; event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`;
+      // on, the same 256 bodies cycled, so after the warm-up every request is a hit. The
+      // servers run side by side and every run measures the modes back to back, so that the
+      // shared host's noise falls on all of them alike.
+      const modes = (['off', 'on', 'cache'] as const).filter((x) => ONLY.has(x));
+      const servers = new Map<(typeof modes)[number], BenchService>();
+      try {
+        for (const mode of modes) {
+          const svc = await startService('inference', {
+            ...base,
+            REGISTRY_URL: registry.url,
+            AUTH_MODE: 'none',
+            INFERENCE_BATCHING: mode === 'off' ? 'off' : 'on',
+            INFERENCE_CACHE: mode === 'cache' ? 'true' : 'false',
+            INFERENCE_STREAM_SCORING: 'false',
+            ...(process.env.BENCH_INFERENCE_LOG_SAMPLE_RATE
+              ? {
+                  INFERENCE_PREDICTION_LOG_SAMPLE_RATE: process.env.BENCH_INFERENCE_LOG_SAMPLE_RATE,
                 }
-                say(
-                  `${m.name.padEnd(5)} batching ${mode.padEnd(3)} c=${String(c).padEnd(2)} ${Math.round(result.perSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p95 ${result.p95Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${meanRows.toFixed(1)} rows/batch, client ${Math.round(result.clientCpuMicrosPerRequest)} µs CPU/req${lagText}`,
-                );
-              }
-            }
-          }
-          // Max batches: requests of a whole batch each (64 rows, the default maxBatchSize), so
-          // every run() is the largest the server makes, at a steady rate well below capacity.
-          const big = list.find((m) => m.name === 'big');
-          if (mode === 'on' && big) {
-            const rows = 64;
-            const rng = new Rng(11);
-            const body = Buffer.from(
-              JSON.stringify({
-                inputs: [
-                  {
-                    name: 'features',
-                    shape: [rows, big.features],
-                    datatype: 'FP32',
-                    data: Array.from({ length: rows * big.features }, () =>
-                      Math.fround(rng.normal()),
-                    ),
-                  },
-                ],
-              }),
-            );
-            // The same tensors as Triton's binary extension (tritonclient's default): no JSON
-            // numbers to parse on the main thread.
-            const data = Float32Array.from(
-              (JSON.parse(body.toString('utf8')) as { inputs: { data: number[] }[] }).inputs[0]
-                .data,
-            );
-            const header = Buffer.from(
-              JSON.stringify({
-                inputs: [
-                  {
-                    name: 'features',
-                    shape: [rows, big.features],
-                    datatype: 'FP32',
-                    parameters: { binary_data_size: data.byteLength },
-                  },
-                ],
-              }),
-            );
-            const binaryBody = Buffer.concat([header, Buffer.from(data.buffer)]);
-            for (let r = 0; r < RUNS; r++) {
-              const binaryLag = await pacedLag(
-                svc,
-                big,
-                binaryBody,
-                MAX_BATCH_RATE,
-                5,
-                header.length,
-              );
-              if (binaryLag.failed > 0)
-                throw new Error(
-                  `max batches (binary): ${binaryLag.failed} of ${binaryLag.sent} failed`,
-                );
-              recorder.add('max_batch_binary_event_loop_lag_p99_ms', binaryLag.p99Ms);
-              recorder.add('max_batch_binary_event_loop_lag_max_ms', binaryLag.maxMs);
-              say(
-                `big   max batches, binary tensors (${rows} rows × ${MAX_BATCH_RATE} req/s, open loop): event-loop lag p99 ${binaryLag.p99Ms.toFixed(2)} ms, max ${binaryLag.maxMs.toFixed(2)} ms`,
-              );
-              const lag = await pacedLag(svc, big, body, MAX_BATCH_RATE, 5);
-              if (lag.failed > 0)
-                throw new Error(`max batches: ${lag.failed} of ${lag.sent} failed`);
-              recorder.add('max_batch_event_loop_lag_p99_ms', lag.p99Ms);
-              recorder.add('max_batch_event_loop_lag_max_ms', lag.maxMs);
-              say(
-                `big   max batches (${rows} rows × ${MAX_BATCH_RATE} req/s, open loop): event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`,
-              );
-            }
-          }
-        } finally {
-          await svc.stop();
+              : {}),
+            ...(WORKERS ? { INFERENCE_WORKERS: WORKERS } : {}),
+          });
+          servers.set(mode, svc);
+          await waitServed(svc, list);
         }
+        const cases = list.flatMap((m) =>
+          CONCURRENCY.flatMap((c) =>
+            modes.filter((mode) => mode !== 'cache' || c === 64).map((mode) => ({ m, c, mode })),
+          ),
+        );
+        const bodiesOf = new Map(list.map((m) => [m.name, bodies(m)]));
+        for (const { m, c, mode } of cases)
+          check(
+            await load(
+              servers.get(mode)!,
+              m,
+              bodiesOf.get(m.name)!,
+              c,
+              Math.min(REQUESTS[c], 1_000),
+            ),
+            `warm-up ${m.name} ${mode} c=${c}`,
+          );
+        for (let r = 0; r < RUNS; r++) {
+          for (const { m, c, mode } of cases) {
+            const svc = servers.get(mode)!;
+            const total = REQUESTS[c];
+            const lagBefore = mode === 'on' && m.name === 'big' && c === 64;
+            if (lagBefore) await eventLoopLag(svc);
+            const batchesBefore = await batchStats(svc, m);
+            const result = await load(svc, m, bodiesOf.get(m.name)!, c, total);
+            // Read first: every scrape of /metrics resets the event-loop histogram.
+            const lag = lagBefore ? await eventLoopLag(svc) : undefined;
+            const batchesAfter = await batchStats(svc, m);
+            await quiesce(svc);
+            const meanRows =
+              (batchesAfter.rows - batchesBefore.rows) /
+              Math.max(1, batchesAfter.batches - batchesBefore.batches);
+            check(result, `${m.name} batching ${mode} c=${c}`);
+            const key = `${m.name}_batching_${mode}_c${c}`;
+            recorder.add(`${key}_rps`, result.perSecond);
+            recorder.add(`${key}_p50_ms`, result.p50Ms);
+            recorder.add(`${key}_p95_ms`, result.p95Ms);
+            recorder.add(`${key}_mean_batch_rows`, meanRows);
+            let lagText = '';
+            if (lag) {
+              recorder.add('c64_event_loop_lag_p99_ms', lag.p99Ms);
+              recorder.add('c64_event_loop_lag_max_ms', lag.maxMs);
+              lagText = `; event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`;
+            }
+            say(
+              `run ${r + 1} ${m.name.padEnd(5)} ${mode.padEnd(5)} c=${String(c).padEnd(2)} ${Math.round(result.perSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p95 ${result.p95Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${meanRows.toFixed(1)} rows/batch, client ${Math.round(result.clientCpuMicrosPerRequest)} µs CPU/req${lagText}`,
+            );
+          }
+        }
+        // Max batches: requests of a whole batch each (64 rows, the default maxBatchSize), so
+        // every run() is the largest the server makes, at a steady rate well below capacity.
+        const big = list.find((m) => m.name === 'big');
+        const svc = servers.get('on');
+        if (svc && big) {
+          const rows = 64;
+          const rng = new Rng(11);
+          const body = Buffer.from(
+            JSON.stringify({
+              inputs: [
+                {
+                  name: 'features',
+                  shape: [rows, big.features],
+                  datatype: 'FP32',
+                  data: Array.from({ length: rows * big.features }, () =>
+                    Math.fround(rng.normal()),
+                  ),
+                },
+              ],
+            }),
+          );
+          // The same tensors as Triton's binary extension (tritonclient's default): no JSON
+          // numbers to parse on the main thread.
+          const data = Float32Array.from(
+            (JSON.parse(body.toString('utf8')) as { inputs: { data: number[] }[] }).inputs[0].data,
+          );
+          const header = Buffer.from(
+            JSON.stringify({
+              inputs: [
+                {
+                  name: 'features',
+                  shape: [rows, big.features],
+                  datatype: 'FP32',
+                  parameters: { binary_data_size: data.byteLength },
+                },
+              ],
+            }),
+          );
+          const binaryBody = Buffer.concat([header, Buffer.from(data.buffer)]);
+          for (let r = 0; r < RUNS; r++) {
+            const binaryLag = await pacedLag(
+              svc,
+              big,
+              binaryBody,
+              MAX_BATCH_RATE,
+              5,
+              header.length,
+            );
+            await quiesce(svc);
+            if (binaryLag.failed > 0)
+              throw new Error(
+                `max batches (binary): ${binaryLag.failed} of ${binaryLag.sent} failed`,
+              );
+            recorder.add('max_batch_binary_event_loop_lag_p99_ms', binaryLag.p99Ms);
+            recorder.add('max_batch_binary_event_loop_lag_max_ms', binaryLag.maxMs);
+            say(
+              `big   max batches, binary tensors (${rows} rows × ${MAX_BATCH_RATE} req/s, open loop): event-loop lag p99 ${binaryLag.p99Ms.toFixed(2)} ms, max ${binaryLag.maxMs.toFixed(2)} ms`,
+            );
+            const lag = await pacedLag(svc, big, body, MAX_BATCH_RATE, 5);
+            await quiesce(svc);
+            if (lag.failed > 0) throw new Error(`max batches: ${lag.failed} of ${lag.sent} failed`);
+            recorder.add('max_batch_event_loop_lag_p99_ms', lag.p99Ms);
+            recorder.add('max_batch_event_loop_lag_max_ms', lag.maxMs);
+            say(
+              `big   max batches (${rows} rows × ${MAX_BATCH_RATE} req/s, open loop): event-loop lag p99 ${lag.p99Ms.toFixed(2)} ms, max ${lag.maxMs.toFixed(2)} ms`,
+            );
+          }
+        }
+      } finally {
+        for (const svc of servers.values()) await svc.stop();
       }
     } finally {
       await registry?.stop();

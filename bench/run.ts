@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkModule>> = {
   registry: () => import('./registry.js'),
   trainer: () => import('./trainer.js'),
   compressor: () => import('./compressor.js'),
+  drift: () => import('./drift.js'),
   inference: () => import('./inference.js'),
 };
 
