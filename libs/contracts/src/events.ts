@@ -433,6 +433,46 @@ export const PredictionEvent = z.object({
   at: isoTime,
 });
 
+/**
+ * A label that arrives after the event it belongs to (a chargeback confirming fraud, say). The
+ * drift monitor joins it to predictions by `requestId` when the caller kept it, else by
+ * `entityId` (the latest prediction for the entity within the join window).
+ */
+export const FeedbackEvent = z.object({
+  dataset: datasetName,
+  entityId: z.string().min(1).max(512),
+  requestId: z.string().min(1).max(512).nullable(),
+  label: z.union([z.number(), z.string().min(1).max(256)]),
+  /** When the labelled event happened (not when the label arrived). */
+  eventTime: isoTime.nullable(),
+});
+
+/** Drift found on a window of one model version's traffic, with the evidence. */
+export const DriftAlertEvent = z.object({
+  model: modelName,
+  version: z.number().int().positive(),
+  alias: aliasName.nullable(),
+  dataset: datasetName.nullable(),
+  /** feature: input distributions; prediction: outputs and confidence; performance: labels. */
+  kind: z.enum(['feature', 'prediction', 'performance', 'canary']),
+  severity: z.enum(['info', 'warning', 'critical']),
+  window: z.object({
+    kind: z.enum(['count', 'time']),
+    events: z.number().int().nonnegative(),
+    from: isoTime,
+    to: isoTime,
+  }),
+  /** One sentence for people. */
+  summary: z.string().min(1).max(2000),
+  /** Drifted features, strongest first (feature drift). */
+  drifted: z.array(z.string()).default([]),
+  /** The report behind the alert: per-feature statistics, tests, p-values, histograms. */
+  evidence: z.record(z.string(), z.unknown()),
+  /** Where the full report is served (drift monitor REST). */
+  reportId: z.string().min(1).max(256),
+  at: isoTime,
+});
+
 export const EVENTS = {
   rawEvent: defineEvent({
     type: 'dev.mlops.ingest.raw.v1',
@@ -533,6 +573,20 @@ export const EVENTS = {
     summary: 'A decision to move an alias: promote, roll back, set or delete.',
     envelope: 'required',
   }),
+  feedback: defineEvent({
+    type: 'dev.mlops.feedback.v1',
+    topic: 'feedback',
+    schema: FeedbackEvent,
+    summary: 'A late label for an event, joined to its prediction by request or entity id.',
+    envelope: 'optional',
+  }),
+  driftAlert: defineEvent({
+    type: 'dev.mlops.drift.alert.v1',
+    topic: 'driftAlerts',
+    schema: DriftAlertEvent,
+    summary: 'Drift found on a window of a model version: severity, evidence, statistics.',
+    envelope: 'required',
+  }),
   prediction: defineEvent({
     type: 'dev.mlops.predictions.v1',
     topic: 'predictions',
@@ -573,6 +627,8 @@ export type ModelCompressedEvent = z.infer<typeof ModelCompressedEvent>;
 export type ModelDecisionEvent = z.infer<typeof ModelDecisionEvent>;
 export type ModelLifecycleEvent = z.infer<typeof ModelLifecycleEvent>;
 export type PredictionEvent = z.infer<typeof PredictionEvent>;
+export type FeedbackEvent = z.infer<typeof FeedbackEvent>;
+export type DriftAlertEvent = z.infer<typeof DriftAlertEvent>;
 
 /** Every reason code a dead letter may carry. */
 export const REJECTION_CODES: readonly string[] = [

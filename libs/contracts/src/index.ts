@@ -7,3 +7,4 @@ export * from './spec/feature-spec';
 export * from './spec/training-spec';
 export * from './spec/compression-spec';
 export * from './spec/serving-spec';
+export * from './spec/drift-spec';
