@@ -212,7 +212,8 @@ function featureInput(inputs: Record<string, TensorData>): TensorData | undefine
   return numeric.length === 1 ? numeric[0] : undefined;
 }
 
-function rowValues(t: TensorData, row: number): (number | string | boolean)[] {
+/** One row of a tensor as JSON values (BOOL as booleans, INT64 as numbers). */
+export function rowValues(t: TensorData, row: number): (number | string | boolean)[] {
   const width = t.shape.length === 0 ? 1 : t.shape.slice(1).reduce((n, d) => n * d, 1);
   const rows = t.shape.length === 0 ? 1 : t.shape[0];
   if (row >= rows) return [];

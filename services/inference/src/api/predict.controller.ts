@@ -9,8 +9,8 @@ import { transform } from '@mlops/features';
 import { ApiError, readBody, SpecCatalog } from '@mlops/nest-kit';
 import { LOGGER } from '@mlops/observability';
 import { INFERENCE_CONFIG, type InferenceConfig } from '../config';
-import type { LoadedVersion } from '../models/served-models';
-import { interpret, Predictor } from '../predictor';
+import { ServedModels } from '../models/served-models';
+import { interpret, Predictor, rowValues } from '../predictor';
 import type { TensorData } from '../runtime/tensor';
 import { httpFailure } from './errors';
 
@@ -70,6 +70,7 @@ export class PredictController {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly specs: SpecCatalog,
     private readonly predictor: Predictor,
+    private readonly served: ServedModels,
   ) {}
 
   @Post(':model')
@@ -115,17 +116,16 @@ export class PredictController {
     if (raw.length === 0) throw new ApiError(400, 'empty_batch', 'the request holds no records');
     const requestId =
       typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
-    // Route before validating: the version decides the spec and featureset the records meet.
+    // The first record's entity routes the request (canary split); the version then decides
+    // the spec and featureset the records meet.
+    const field = this.served.entityFieldOf(model);
     const first = raw[0];
-    const firstKey = (() => {
-      const v = this.predictor.route(model, undefined, requestId).target;
-      const field = v.featureset?.spec ? entityField(v) : undefined;
-      const value =
-        field && first && typeof first === 'object'
-          ? (first as Record<string, unknown>)[field]
-          : undefined;
-      return typeof value === 'string' || typeof value === 'number' ? String(value) : requestId;
-    })();
+    const value =
+      field && first && typeof first === 'object'
+        ? (first as Record<string, unknown>)[field]
+        : undefined;
+    const firstKey =
+      typeof value === 'string' || typeof value === 'number' ? String(value) : requestId;
     const route = this.predictor.route(model, undefined, firstKey);
     const v = route.target;
     if (raw.length > v.serving.maxRowsPerRequest)
@@ -214,23 +214,9 @@ export class PredictController {
         entityId,
         ...interpret(result.version, outputs, row),
         outputs: Object.fromEntries(
-          Object.entries(outputs).map(([name, t]) => [name, rowOf(t, row)]),
+          Object.entries(outputs).map(([name, t]) => [name, rowValues(t, row)]),
         ),
       })),
     };
   }
-}
-
-function entityField(v: LoadedVersion): string | undefined {
-  return v.featureset?.spec.entityField ?? undefined;
-}
-
-function rowOf(t: TensorData, row: number): (number | string | boolean)[] {
-  const width = t.shape.slice(1).reduce((n, d) => n * d, 1);
-  const out: (number | string | boolean)[] = [];
-  for (let i = row * width; i < (row + 1) * width; i++) {
-    const x = t.data[i];
-    out.push(t.datatype === 'BOOL' ? x === 1 : typeof x === 'bigint' ? Number(x) : x);
-  }
-  return out;
 }

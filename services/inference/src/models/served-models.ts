@@ -142,6 +142,11 @@ export class ServedModels implements OnModuleInit, OnApplicationShutdown {
     return [...unique.values()].sort((a, b) => a.version - b.version);
   }
 
+  /** The entity-id field of the records the model's versions were trained on, if known. */
+  entityFieldOf(model: string): string | undefined {
+    return this.versions(model).find((v) => v.featureset)?.featureset?.spec.entityField;
+  }
+
   aliasesOf(model: string, version: number): string[] {
     const m = this.models.get(model);
     if (!m) return [];

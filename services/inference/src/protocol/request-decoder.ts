@@ -34,7 +34,8 @@ export type DecoderReply =
   | { type: 'parsed'; id: number; parsed: ParsedInferRequest }
   | { type: 'failed'; id: number; status: number; message: string };
 
-function headOf(json: unknown): RequestHead {
+/** The id and parameters of a parsed request body: what routing needs. */
+export function headOf(json: unknown): RequestHead {
   if (!json || typeof json !== 'object') return {};
   const { id, parameters } = json as { id?: unknown; parameters?: unknown };
   return {

@@ -1,7 +1,7 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type { TensorData } from '../runtime/tensor';
 import { OipError, parseInferRequest, splitInferBody } from './oip';
-import type { DecoderReply, DecoderRequest } from './request-decoder';
+import { headOf, type DecoderReply, type DecoderRequest } from './request-decoder';
 
 /** The request decoder's thread: bodies parsed and kept by id until their signature comes. */
 if (!isMainThread && parentPort) {
@@ -24,14 +24,7 @@ if (!isMainThread && parentPort) {
           m.headerLength,
         );
         bodies.set(m.id, decoded);
-        const json = decoded.json as { id?: unknown; parameters?: unknown } | null;
-        const head =
-          json && typeof json === 'object'
-            ? {
-                ...(typeof json.id === 'string' ? { id: json.id } : {}),
-                ...(json.parameters !== undefined ? { parameters: json.parameters } : {}),
-              }
-            : {};
+        const head = headOf(decoded.json);
         reply({ type: 'decoded', id: m.id, head });
       } catch (err) {
         reply(failure(m.id, err));

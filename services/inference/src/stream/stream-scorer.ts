@@ -164,43 +164,25 @@ export class StreamScorer implements OnApplicationBootstrap {
         const ms = performance.now() - started;
         const labels = { model: v.model, version: String(v.version) };
         this.metrics.rows.inc({ ...labels, mode: 'stream' }, part.length);
-        return part.map((e, i) => {
-          // One event per record: slice the record's row out of the chunk's outputs.
-          const one = Object.fromEntries(
-            Object.entries(r.outputs).map(([name, t]) => {
-              const w = t.shape.slice(1).reduce((n, d) => n * d, 1);
-              return [
-                name,
-                { ...t, shape: [1, ...t.shape.slice(1)], data: t.data.slice(i * w, (i + 1) * w) },
-              ];
-            }),
-          ) as typeof r.outputs;
-          const [prediction] = predictionEvents(
-            v,
-            alias,
-            'stream',
-            {
-              inputs: {
-                [input]: {
-                  datatype: 'FP32',
-                  shape: [1, width],
-                  data: data.slice(i * width, (i + 1) * width),
-                },
-              },
-              requestId: e.attrs.id,
-              entityIds: [e.data.entityId],
-              sourceEventId: e.attrs.id,
-            },
-            one,
-            ms,
-            false,
-            keep,
-          );
+        // One event per record: the chunk's rows, each under its own source event.
+        const predictions = predictionEvents(
+          v,
+          alias,
+          'stream',
+          { inputs, requestId: '', entityIds: part.map((e) => e.data.entityId) },
+          r.outputs,
+          ms,
+          false,
+          keep,
+        );
+        return predictions.map((prediction, i) => {
+          const id = part[i].attrs.id;
+          const wire = toWire({ ...prediction, requestId: id, sourceEventId: id, row: 0 });
           return {
             event: EVENTS.prediction,
             key: v.model,
-            data: toWire(prediction),
-            attrs: { id: predictionId(prediction), traceparent: e.attrs.traceparent },
+            data: wire,
+            attrs: { id: predictionId(wire), traceparent: part[i].attrs.traceparent },
           } satisfies Outgoing;
         });
       }),
