@@ -26,6 +26,19 @@ export class ApiError extends HttpException {
 }
 
 /**
+ * The sentence an HttpException carries: an ApiError's message, Nest's own (a validation
+ * pipe's list joined), else the exception's.
+ */
+export function httpExceptionMessage(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'string') return body;
+  const nested = (body as { error?: { message?: unknown } }).error?.message;
+  const raw = nested ?? (body as { message?: unknown }).message;
+  if (Array.isArray(raw)) return raw.map(String).join('; ');
+  return typeof raw === 'string' ? raw : exception.message;
+}
+
+/**
  * Every error leaves as `{"error": {"code", "message"}}`: our ApiErrors as they are, Nest's
  * own (404 route, 405) mapped, anything unexpected as a 500 that is logged and says nothing
  * internal.
@@ -44,14 +57,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const body = exception.getResponse();
-      const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-      const message = Array.isArray(raw)
-        ? raw.map(String).join('; ')
-        : typeof raw === 'string'
-          ? raw
-          : exception.message;
-      res.status(status).json({ error: { code: codeFor(status), message } });
+      res
+        .status(status)
+        .json({ error: { code: codeFor(status), message: httpExceptionMessage(exception) } });
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error in request');

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, ApiExceptionFilter } from '@mlops/nest-kit';
+import { ApiError, ApiExceptionFilter, httpExceptionMessage } from '@mlops/nest-kit';
 import { errorBody } from '../protocol/oip';
 
 /**
@@ -23,15 +23,7 @@ export class InferenceExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     if (exception instanceof HttpException) {
-      const body = exception.getResponse();
-      const nested = (body as { error?: { message?: unknown } }).error?.message;
-      const raw =
-        typeof body === 'string' ? body : (nested ?? (body as { message?: unknown }).message);
-      const message = Array.isArray(raw)
-        ? raw.join('; ')
-        : typeof raw === 'string'
-          ? raw
-          : exception.message;
+      const message = httpExceptionMessage(exception);
       // An auth refusal's WWW-Authenticate (a 401 must carry one), or a Retry-After.
       if (exception instanceof ApiError)
         for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
