@@ -390,6 +390,16 @@ describe('libs/bus on the real broker', () => {
     await aborted.abort();
     await t.producer.send({ topic, acks: -1, messages: [rec(1, 10)] });
     await tx.disconnect();
+    // abort() returns once the coordinator has decided; the partition's abort marker is written
+    // after that. Until it is, the last stable offset stays at the aborted record, and a read to
+    // the partition's end rightly stops there: wait for all 13 offsets (10 + aborted + marker + 1).
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const high = (await bus.admin.fetchTopicOffsets(topic)).find((p) => p.partition === 1)!.high;
+      if (Number(high) >= 13) break;
+      if (Date.now() > deadline) throw new Error(`partition 1 stable offset stuck at ${high}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     const got = new Map<number, string[]>();
     await readPartitions(
