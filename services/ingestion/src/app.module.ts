@@ -6,6 +6,7 @@ import { ApiExceptionFilter, BusModule, SpecCatalog, type ServiceContext } from 
 import { ObservabilityModule } from '@mlops/observability';
 import { INGESTION_CONFIG, type IngestionConfig } from './config';
 import { EventsController } from './ingest/events.controller';
+import { FeedbackController } from './ingest/feedback.controller';
 import { IngestService } from './ingest/ingest.service';
 import { RawEventsConsumer } from './ingest/raw-events.consumer';
 
@@ -18,10 +19,10 @@ export class IngestionModule {
         ObservabilityModule.forRoot(ctx),
         AuthModule.forRoot(ctx.config),
         BusModule.forRoot(busConfigFromEnv(ctx.config, 'ingestion'), {
-          topics: ['ingestRaw', 'eventsValidated', 'eventsRejected', 'pipelineSpecs'],
+          topics: ['ingestRaw', 'eventsValidated', 'eventsRejected', 'feedback', 'pipelineSpecs'],
         }),
       ],
-      controllers: [EventsController],
+      controllers: [EventsController, FeedbackController],
       providers: [
         { provide: INGESTION_CONFIG, useValue: ctx.config },
         { provide: APP_FILTER, useValue: new ApiExceptionFilter(ctx.logger) },

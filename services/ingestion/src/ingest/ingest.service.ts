@@ -100,7 +100,7 @@ export class IngestService {
   constructor(@Inject(Bus) private readonly bus: Bus) {}
 
   /** Produces a plan's records; resolves once all are acknowledged (acks=all). */
-  async produce(plan: IngestPlan): Promise<void> {
+  async produce(plan: Pick<IngestPlan, 'outputs'>): Promise<void> {
     await this.bus.producer.send(plan.outputs);
   }
 }

@@ -85,18 +85,23 @@ function cloudEvent(value: unknown, index: number): IncomingRow | string {
   return row;
 }
 
+/**
+ * @param accepted the media types this endpoint takes (a subset of ACCEPTED_MEDIA_TYPES); any
+ * other is a 415 naming them.
+ */
 export function parseBody(
   contentType: string | undefined,
   body: Buffer,
   maxRows: number,
+  accepted: readonly (typeof ACCEPTED_MEDIA_TYPES)[number][] = ACCEPTED_MEDIA_TYPES,
 ): ParseResult {
   const type = mediaType(contentType);
-  if (!type || !(ACCEPTED_MEDIA_TYPES as readonly string[]).includes(type)) {
+  if (!type || !(accepted as readonly string[]).includes(type)) {
     return {
       ok: false,
       status: 415,
       code: 'unsupported_media_type',
-      message: `content type must be one of ${ACCEPTED_MEDIA_TYPES.join(', ')}`,
+      message: `content type must be one of ${accepted.join(', ')}`,
     };
   }
   const text = body.toString('utf8');
