@@ -1,4 +1,5 @@
 export { countOnReferenceBins, histogramWasserstein, mergeSparseBins } from './binned';
+export { type CategoricalTestResult, testCategoryCounts } from './categorical';
 export { chiSquareContingency, type ChiSquareResult, chiSquareTwoSample } from './chi2';
 export { binEdges, histogram, jensenShannonDistance, psi, PSI_EPSILON } from './divergence';
 export { fisherExact2x2, type Table2x2 } from './fisher';
@@ -31,12 +32,14 @@ export {
 } from './prediction';
 export { normalisedWasserstein, wassersteinDistance } from './wasserstein';
 export {
+  type CategoricalColumnDrift,
   type ColumnDrift,
   type DriftCorrection,
   featureDrift,
   type FeatureDriftOptions,
   type FeatureDriftReport,
   type FeatureWindow,
+  type NumericColumnDrift,
   type SkippedColumnDrift,
   type ColumnSkipReason,
   type TestedColumnDrift,

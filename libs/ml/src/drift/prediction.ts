@@ -38,12 +38,11 @@ import type {
 } from '../training/reference';
 import { quantileSorted } from '../robust';
 import { countOnReferenceBins, histogramWasserstein, mergeSparseBins } from './binned';
-import { chiSquareTwoSample, presentCategories } from './chi2';
-import { jensenShannonDistance, psi, PSI_EPSILON } from './divergence';
-import { fisherExact2x2 } from './fisher';
+import { testCategoryCounts } from './categorical';
+import { chiSquareTwoSample } from './chi2';
+import { psi, PSI_EPSILON } from './divergence';
 import { moments } from './moments';
 import {
-  chooseCategoricalTest,
   DEFAULT_DRIFT_POLICY,
   type DriftPolicyOptions,
   type DriftScoreKind,
@@ -200,7 +199,7 @@ interface Resolved extends Required<DriftPolicyOptions> {
  *   the std shift (alert above maxStdShift, the seed's 0.15) and the positive-rate shift
  *   (alert above maxShareShift);
  * - multiclass: the argmax class counts — χ² (Fisher on two classes with an expected count
- *   below 5) or Jensen–Shannon, as {@link chooseCategoricalTest} with the same size rule —
+ *   below 5) or Jensen–Shannon, as {@link testCategoryCounts} with the same size rule —
  *   with class-share shifts, and the confidence's shift (std alert as for binary);
  * - regression: the outputs against the reference histogram: χ² on merged bins or the
  *   normalised Wasserstein distance, PSI, mean and std shift. No std alert: the unit is the
@@ -431,55 +430,16 @@ function categoricalTest(
   const curTotal = currentCounts.reduce((s, v) => s + v, 0);
   const sizes = { reference: refTotal, current: curTotal };
   const small = Math.min(refTotal, curTotal) <= o.sizeThreshold;
-  // chooseCategoricalTest decides on the reference size; the size rule is applied here and
-  // the policy is left to pick between χ² and Fisher, or to give the JS threshold.
-  const choice = chooseCategoricalTest(referenceCounts, currentCounts, {
-    ...o,
-    sizeThreshold: small ? Infinity : 0,
-  });
-  const common = {
-    kind: choice.kind,
-    threshold: choice.threshold,
-    bins: choice.categories,
+  const t = testCategoryCounts('predictionDrift', referenceCounts, currentCounts, !small, o);
+  return {
+    test: t.test,
+    kind: t.kind,
+    threshold: t.threshold,
+    bins: t.categories,
     sizes,
+    statistic: t.statistic,
+    pvalue: t.pvalue,
+    dof: t.dof,
+    drift: isDrift(t, t.score),
   };
-  switch (choice.test) {
-    case 'jensenshannon': {
-      const d = jensenShannonDistance(referenceCounts, currentCounts);
-      return {
-        test: 'jensenshannon',
-        ...common,
-        statistic: d,
-        pvalue: null,
-        dof: null,
-        drift: isDrift(choice, d),
-      };
-    }
-    case 'fisher': {
-      const [r, c] = presentCategories('predictionDrift', referenceCounts, currentCounts);
-      const p = fisherExact2x2([
-        [r[0], r[1]],
-        [c[0], c[1]],
-      ]);
-      return {
-        test: 'fisher',
-        ...common,
-        statistic: null,
-        pvalue: p,
-        dof: null,
-        drift: isDrift(choice, p),
-      };
-    }
-    case 'chi2': {
-      const chi = chiSquareTwoSample(referenceCounts, currentCounts);
-      return {
-        test: 'chi2',
-        ...common,
-        statistic: chi.statistic,
-        pvalue: chi.pvalue,
-        dof: chi.dof,
-        drift: isDrift(choice, chi.pvalue),
-      };
-    }
-  }
 }

@@ -4,7 +4,12 @@ import { featureReference } from '../training/reference';
 import { histogram, psi } from './divergence';
 import { ksTwoSample } from './ks';
 import { normalisedWasserstein } from './wasserstein';
-import { featureDrift, type FeatureDriftReport, type TestedColumnDrift } from './window';
+import {
+  featureDrift,
+  type FeatureDriftReport,
+  type NumericColumnDrift,
+  type TestedColumnDrift,
+} from './window';
 
 // Eight normal features on different scales; shifts below are in units of each one's σ.
 const MEANS = [0, 5, -3, 100, 0.5, 10, -20, 1];
@@ -35,9 +40,9 @@ function columnsOf(values: Float64Array, rows: number): { columns: Float64Array[
 const window = (seed: number, rows: number, shift: readonly number[] = []) =>
   columnsOf(matrix(seed, rows, shift), rows);
 
-const tested = (report: FeatureDriftReport, name: string): TestedColumnDrift => {
+const tested = (report: FeatureDriftReport, name: string): NumericColumnDrift => {
   const c = report.columns.find((col) => col.name === name);
-  if (c?.status !== 'tested') throw new Error(`${name} was not tested`);
+  if (c?.status !== 'tested' || c.type !== 'numeric') throw new Error(`${name} was not tested`);
   return c;
 };
 
