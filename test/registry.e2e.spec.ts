@@ -444,6 +444,68 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (backend)
     expect(await history()).toHaveLength(3);
   });
 
+  it('rolls a canary back by removing its alias, once even when the decision is redelivered', async () => {
+    const model = 'canary-judged';
+    await call('POST', '/v1/models', { name: model });
+    for (let i = 0; i < 2; i++) await call('POST', `/v1/models/${model}/versions`, {});
+    await call('PUT', `/v1/models/${model}/aliases/production`, { version: 1, reason: 'launch' });
+    await call('PUT', `/v1/models/${model}/aliases/canary`, { version: 2, reason: 'try v2' });
+    const decision = cloudEventMessage(
+      EVENTS.modelDecision.type,
+      model,
+      {
+        model,
+        action: 'rollback',
+        alias: 'canary',
+        reason: 'canary error rate 3x production',
+        decidedBy: 'drift-monitor',
+      },
+      'canary-rollback-1',
+    );
+    const topic = t.topic('modelsDecisions');
+    // Sent, then redelivered: the second must neither fail nor change anything.
+    await t.producer.send({ topic, acks: -1, messages: [decision] });
+    await t.producer.send({ topic, acks: -1, messages: [decision] });
+    const ends = await t.admin.fetchTopicOffsets(topic);
+    const handled = async () => {
+      const [committed] = await t.admin.fetchOffsets({
+        groupId: `${t.prefix}model-registry.decisions`,
+        topics: [topic],
+      });
+      return ends.every(
+        (e) =>
+          Number(committed.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >=
+          Number(e.high),
+      );
+    };
+    for (let i = 0; i < 200 && !(await handled()); i++)
+      await new Promise((res) => setTimeout(res, 100));
+    expect(await handled()).toBe(true);
+
+    expect((await call('GET', `/v1/models/${model}/aliases`)).body?.aliases).toEqual({
+      production: 1,
+    });
+    const history = (await call('GET', `/v1/models/${model}/aliases/canary/history`)).body!
+      .history as { from: number | null; to: number | null; actor: string }[];
+    expect(history.map((e) => [e.from, e.to, e.actor])).toEqual([
+      [2, null, 'drift-monitor'],
+      [null, 2, 'trainer-bot'],
+    ]);
+    const dlq = await readAll(t.kafka, t.admin, `${topic}.dlq`);
+    expect(dlq.filter((r) => r.value?.includes('canary-rollback-1'))).toEqual([]);
+    const mine = (x: { value: string | null }) => {
+      const p = JSON.parse(x.value!) as ModelLifecycleEvent;
+      return p.model === model && p.change.kind === 'alias_deleted';
+    };
+    const lifecycle = await consumeUntil(t.kafka, t.topic('modelsLifecycle'), (r) => r.some(mine));
+    const deleted = lifecycle
+      .map((x) => JSON.parse(x.value!) as ModelLifecycleEvent)
+      .filter((p) => p.model === model && p.change.kind === 'alias_deleted');
+    expect(deleted.map((p) => [p.change.alias, p.change.from, p.aliases])).toEqual([
+      ['canary', 2, { production: 1 }],
+    ]);
+  });
+
   it('versions dataset specs and publishes each on pipeline.specs.v1', async () => {
     const { name, fields, unknownFields } = cardSpec('txns');
     const first = await call('POST', '/v1/specs', { name, fields, unknownFields });

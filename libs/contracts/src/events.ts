@@ -361,7 +361,8 @@ export const ModelDecisionEvent = z.object({
   /**
    * set_alias: `alias` → `version`. promote: `production` → the version behind `alias`
    * (canary by default). rollback: `alias` (production by default) → `version`, or to the
-   * version it pointed at before. delete_alias: remove `alias`.
+   * version it pointed at before; rolling back `canary` (without `version`) removes the alias:
+   * its traffic returns to production. delete_alias: remove `alias`.
    */
   action: z.enum(['set_alias', 'promote', 'rollback', 'delete_alias']),
   alias: aliasName.optional(),
@@ -431,6 +432,11 @@ export const PredictionEvent = z.object({
   /** The features.v1 event a stream-scored prediction came from. */
   sourceEventId: z.string().max(512).nullable(),
   at: isoTime,
+  /**
+   * Set when scoring failed: outputs is empty, score and label are null. The drift monitor
+   * counts these for a version's error rate.
+   */
+  error: z.object({ code: z.string().min(1).max(128), message: z.string().max(2000) }).optional(),
 });
 
 /**

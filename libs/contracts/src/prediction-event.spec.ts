@@ -32,6 +32,34 @@ describe('PredictionEvent', () => {
     expect(PredictionEvent.parse(valid)).toEqual(valid);
   });
 
+  it('accepts an error prediction, and old events without the field', () => {
+    const failed = {
+      ...valid,
+      outputs: {},
+      score: null,
+      label: null,
+      error: { code: 'model_failed', message: 'onnx run failed' },
+    };
+    expect(PredictionEvent.parse(failed)).toEqual(failed);
+    expect(PredictionEvent.parse(valid).error).toBeUndefined();
+  });
+
+  it('does not over-constrain an error prediction: one with outputs still parses', () => {
+    const error = { code: 'timeout', message: '' };
+    expect(PredictionEvent.safeParse({ ...valid, error }).success).toBe(true);
+  });
+
+  it('rejects an error without a code or with an oversized one', () => {
+    expect(PredictionEvent.safeParse({ ...valid, error: { message: 'x' } }).success).toBe(false);
+    expect(PredictionEvent.safeParse({ ...valid, error: { code: '', message: 'x' } }).success).toBe(
+      false,
+    );
+    expect(
+      PredictionEvent.safeParse({ ...valid, error: { code: 'c'.repeat(129), message: 'x' } })
+        .success,
+    ).toBe(false);
+  });
+
   it('rejects a bad mode, a negative row and a summary with a malformed hash', () => {
     expect(PredictionEvent.safeParse({ ...valid, mode: 'batch' }).success).toBe(false);
     expect(PredictionEvent.safeParse({ ...valid, row: -1 }).success).toBe(false);

@@ -21,6 +21,7 @@ describe('TOPICS', () => {
   it('holds the topics of DESIGN.md under their contract names', () => {
     expect(definitions.map((t) => t.name).sort()).toEqual([
       'data-quality.state.changelog.v1',
+      'drift-monitor.state.changelog.v1',
       'drift.alerts.v1',
       'events.clean.v1',
       'events.rejected.v1',
@@ -42,7 +43,7 @@ describe('TOPICS', () => {
     ]);
   });
 
-  it('compacts exactly the specs, the model lifecycle, the featuresets, the data-quality state changelog and the training jobs', () => {
+  it('compacts exactly the specs, the model lifecycle, the featuresets, the two state changelogs and the training jobs', () => {
     expect(
       definitions
         .filter((t) => t.compacted)
@@ -50,6 +51,7 @@ describe('TOPICS', () => {
         .sort(),
     ).toEqual([
       'data-quality.state.changelog.v1',
+      'drift-monitor.state.changelog.v1',
       'featuresets.v1',
       'models.lifecycle.v1',
       'pipeline.specs.v1',
@@ -84,7 +86,7 @@ describe('TOPICS', () => {
 
   it('lists every key in TOPIC_KEYS', () => {
     expect(TOPIC_KEYS).toEqual(Object.keys(TOPICS));
-    expect(TOPIC_KEYS).toHaveLength(19);
+    expect(TOPIC_KEYS).toHaveLength(20);
   });
 });
 

@@ -19,7 +19,14 @@ export type ServiceName = (typeof SERVICES)[number];
 
 /** What a topic's record key is: it fixes the unit of ordering. */
 export type TopicKeying =
-  'dataset:entityId' | 'dataset' | 'model' | 'dataset:eventId' | 'input-partition' | 'job';
+  | 'dataset:entityId'
+  | 'dataset'
+  | 'model'
+  | 'dataset:eventId'
+  | 'input-partition'
+  | 'job'
+  /** A snapshot's head and its chunks (`head`, `chunk/<generation>/<i>`). */
+  | 'snapshot-part';
 
 export interface TopicDefinition {
   /** The versioned topic name, without deployment prefix. */
@@ -218,6 +225,23 @@ export const TOPICS = {
       // A snapshot is a few chunks of up to 1 MiB, written in one record batch.
       'max.message.bytes': String(64 * 1024 * 1024),
       // Old snapshots are compacted away once their segment rolls: keep segments small.
+      'segment.bytes': String(64 * 1024 * 1024),
+      'segment.ms': String(10 * 60 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
+    },
+  }),
+  driftMonitorState: topic({
+    name: 'drift-monitor.state.changelog.v1',
+    description:
+      "Internal snapshots of the drift monitor's state (open windows, pending joins, canary judgements, alias history) with the input offsets they reflect; read back at start, then predictions.v1 and feedback.v1 are replayed from those offsets.",
+    key: 'snapshot-part',
+    compacted: true,
+    partitions: 1,
+    producers: ['drift-monitor'],
+    consumers: ['drift-monitor'],
+    configs: {
+      // A snapshot is a few chunks of up to 1 MiB, written in one record batch.
+      'max.message.bytes': String(64 * 1024 * 1024),
       'segment.bytes': String(64 * 1024 * 1024),
       'segment.ms': String(10 * 60 * 1000),
       'min.cleanable.dirty.ratio': '0.1',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PredictionEvent, resolveServingSpec, type ServingSection } from '@mlops/contracts';
 import { MemoryCache } from './cache/prediction-cache';
 import { InferenceMetrics } from './metrics';
@@ -14,6 +14,13 @@ import {
 import { toWire, type PredictionLog } from './predictions/prediction-log';
 import { interpret, predictionEvents, Predictor, rowsOf, type PredictRequest } from './predictor';
 import { BatcherClosedError, type SubmitResult } from './runtime/batcher';
+import {
+  InferenceFailedError,
+  InvalidInputError,
+  QueueFullError,
+  RequestTimeoutError,
+  WorkerExitedError,
+} from './runtime/errors';
 import type { ModelSignature, TensorData } from './runtime/tensor';
 
 const logger = pino({ level: 'silent' });
@@ -542,7 +549,12 @@ describe('Predictor', () => {
       predictor.predict(request({ target: closed(3), alias: 'production', shadow: null }, ROWS)),
     ).rejects.toThrow(new BatcherClosedError('fraud@6'));
     expect(served.routeCalls).toHaveLength(3);
-    expect(log.calls).toHaveLength(0);
+    // The last version tried is charged with the failure; the re-routed attempts are not.
+    expect(log.calls).toHaveLength(1);
+    expect(log.calls[0].map((e) => [e.version, e.row, e.error?.code])).toEqual([
+      [6, 0, 'closed'],
+      [6, 1, 'closed'],
+    ]);
   });
 
   it('rethrows a closed batcher when the request pinned its version', async () => {
@@ -558,7 +570,12 @@ describe('Predictor', () => {
       ),
     ).rejects.toBe(closed);
     expect(served.routeCalls).toHaveLength(0);
-    expect(log.calls).toHaveLength(0);
+    // A 503 (version_retired): the server's failure, logged for the pinned version.
+    expect(log.calls).toHaveLength(1);
+    expect(log.calls[0].map((e) => [e.version, e.alias, e.error?.code])).toEqual([
+      [3, null, 'closed'],
+      [3, null, 'closed'],
+    ]);
   });
 
   it('rethrows other errors of the batcher without routing again', async () => {
@@ -619,6 +636,167 @@ describe('Predictor', () => {
     expect(await metric(registry, 'inference_rows_total', { version: '5', mode: 'shadow' })).toBe(
       2,
     );
+  });
+
+  it('logs a request the version failed to score as one error prediction per row', async () => {
+    const failure = new InferenceFailedError('fraud@3', 'onnxruntime said no');
+    const v = loaded({ batcher: new FakeBatcher(firstFeature, failure) });
+    const { predictor, registry, log } = setup(new FakeServed());
+    const before = Date.now();
+    await expect(
+      predictor.predict(
+        request({ target: v, alias: 'production', shadow: null }, ROWS, {
+          entityIds: ['card-a', null],
+        }),
+      ),
+    ).rejects.toBe(failure);
+
+    expect(log.calls).toHaveLength(1);
+    const events = log.calls[0].map(toWire);
+    expect(events).toHaveLength(2);
+    events.forEach((e, row) => {
+      expect(PredictionEvent.parse(e)).toEqual(e);
+      expect(Date.parse(e.at)).toBeGreaterThanOrEqual(before - 1);
+      expect(e.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(e).toEqual({
+        model: 'fraud',
+        version: 3,
+        alias: 'production',
+        dataset: 'cards',
+        featuresetVersion: 'fs-0123456789abcdef',
+        mode: 'online',
+        requestId: 'req-1',
+        row,
+        entityId: ['card-a', null][row],
+        features: ROWS[row],
+        outputs: {},
+        score: null,
+        label: null,
+        latencyMs: e.latencyMs,
+        cached: false,
+        sourceEventId: null,
+        at: e.at,
+        error: {
+          code: 'inference_failed',
+          message: 'inference on model fraud@3 failed: onnxruntime said no',
+        },
+      });
+    });
+    // Nothing counted as served: the caller counts the failure by its status.
+    expect(await metric(registry, 'inference_requests_total', { status: 'ok' })).toBe(0);
+  });
+
+  it('logs every server-side failure with its code, an unknown error as internal', async () => {
+    const failures: [Error, string][] = [
+      [new WorkerExitedError('the worker exited'), 'worker_exited'],
+      [new RequestTimeoutError('fraud@3', 50, 'running'), 'timeout'],
+      [new Error('x'.repeat(3000)), 'internal'],
+    ];
+    for (const [failure, code] of failures) {
+      const v = loaded({ batcher: new FakeBatcher(firstFeature, failure) });
+      const { predictor, log } = setup(new FakeServed());
+      await expect(
+        predictor.predict(request({ target: v, alias: 'canary', shadow: null }, ROWS)),
+      ).rejects.toBe(failure);
+      expect(log.calls).toHaveLength(1);
+      for (const e of log.calls[0].map(toWire)) {
+        expect(PredictionEvent.parse(e)).toEqual(e);
+        expect(e).toMatchObject({ alias: 'canary', mode: 'online', error: { code } });
+        expect(e.error!.message).toBe(failure.message.slice(0, 2000));
+      }
+    }
+  });
+
+  it('logs nothing for a client’s error (4xx): bad input, or a full queue shedding load', async () => {
+    for (const failure of [
+      new InvalidInputError('input "x" must be FP32, got FP64'),
+      new QueueFullError('fraud@3', 2),
+    ]) {
+      const v = loaded({ batcher: new FakeBatcher(firstFeature, failure) });
+      const { predictor, log } = setup(new FakeServed());
+      await expect(
+        predictor.predict(request({ target: v, alias: 'production', shadow: null }, ROWS)),
+      ).rejects.toBe(failure);
+      expect(log.calls).toHaveLength(0);
+    }
+  });
+
+  it('samples error predictions like successes, and leaves failed stream scoring alone', async () => {
+    const failure = new InferenceFailedError('fraud@3', 'boom');
+    const v = loaded({ batcher: new FakeBatcher(firstFeature, failure) });
+    const served = new FakeServed();
+    served.serving.set(v, { ...v.serving, predictionLog: { sampleRate: 0, features: 'full' } });
+    const { predictor, log } = setup(served);
+    const route: Route = { target: v, alias: 'production', shadow: null };
+    await expect(predictor.predict(request(route, ROWS))).rejects.toBe(failure);
+    served.serving.delete(v);
+    await expect(predictor.predict(request(route, ROWS, { mode: 'stream' }))).rejects.toBe(failure);
+    expect(log.calls).toHaveLength(0);
+  });
+
+  it('logs a failed shadow as error predictions of the canary, beside production’s', async () => {
+    const prod = loaded({ version: 3 });
+    const canary = loaded({
+      version: 5,
+      batcher: new FakeBatcher(firstFeature, new WorkerExitedError('worker 2 exited')),
+    });
+    const { predictor, registry, log } = setup(new FakeServed());
+    const result = await predictor.predict(
+      request({ target: prod, alias: 'production', shadow: canary }, ROWS),
+    );
+    expect(result.version).toBe(prod);
+
+    await log.until(2);
+    const online = log.calls.find((events) => events[0].mode === 'online') ?? [];
+    const shadow = log.calls.find((events) => events[0].mode === 'shadow') ?? [];
+    expect(online.map((e) => [e.version, e.score, e.error])).toEqual([
+      [3, 0.25, undefined],
+      [3, 0.75, undefined],
+    ]);
+    expect(shadow).toHaveLength(2);
+    for (const e of shadow.map(toWire)) {
+      expect(PredictionEvent.parse(e)).toEqual(e);
+      expect(e).toMatchObject({
+        mode: 'shadow',
+        alias: 'canary',
+        version: 5,
+        outputs: {},
+        score: null,
+        label: null,
+        cached: false,
+        error: { code: 'worker_exited', message: 'worker 2 exited' },
+      });
+    }
+    expect(
+      await metric(registry, 'inference_requests_total', {
+        version: '5',
+        mode: 'shadow',
+        status: 'error',
+      }),
+    ).toBe(1);
+  });
+
+  it('logs no error for a shadow that refused the input as a client error', async () => {
+    const prod = loaded({ version: 3 });
+    const canary = loaded({
+      version: 5,
+      batcher: new FakeBatcher(firstFeature, new InvalidInputError('input "x" wants 4 columns')),
+    });
+    const { predictor, registry, log } = setup(new FakeServed());
+    await predictor.predict(request({ target: prod, alias: 'production', shadow: canary }, ROWS));
+    await log.until(1);
+    // The shadow's rejection has run once its error is counted.
+    await vi.waitFor(async () =>
+      expect(
+        await metric(registry, 'inference_requests_total', { version: '5', status: 'error' }),
+      ).toBe(1),
+    );
+    expect(log.calls.map((events) => events.map((e) => [e.mode, e.version]))).toEqual([
+      [
+        ['online', 3],
+        ['online', 3],
+      ],
+    ]);
   });
 
   it('logs nothing at sample rate 0, and still counts the request', async () => {

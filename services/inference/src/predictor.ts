@@ -5,6 +5,7 @@ import type { LoggedPrediction } from './predictions/prediction-log';
 import { LOGGER } from '@mlops/observability';
 import { PREDICTION_CACHE } from './cache/cache.tokens';
 import type { PredictionCache } from './cache/prediction-cache';
+import { httpFailure } from './api/errors';
 import { InferenceMetrics } from './metrics';
 import {
   ModelNotServedError,
@@ -82,7 +83,13 @@ export class Predictor {
         result = await this.score(route, req);
         break;
       } catch (err) {
-        if (!(err instanceof BatcherClosedError) || req.pinned || attempt >= 3) throw err;
+        if (!(err instanceof BatcherClosedError) || req.pinned || attempt >= 3) {
+          // Charged to the version that failed last (a re-routed attempt is not logged).
+          if (req.mode === 'online')
+            this.logFailure(route.target, route.alias, 'online', req, started, err);
+          throw err;
+        }
+        // A model no longer served at all throws ModelNotServedError here: a 404, not logged.
         route = this.route(req.model, undefined, req.routingKey ?? req.requestId);
       }
     }
@@ -128,6 +135,42 @@ export class Predictor {
       mode,
       status,
     });
+  }
+
+  /**
+   * Logs a request that `v` failed to score as error predictions (one per row, sampled like
+   * successes), for the drift monitor's error rate of the version. Only the server's failures
+   * count: what {@link httpFailure} answers with a 5xx — the ONNX run failed
+   * (InferenceFailedError, 500), the worker died (WorkerExitedError), a timeout, the version was
+   * released (ModelNotLoadedError, PoolClosedError) or retired and re-routing gave up
+   * (BatcherClosedError), anything unexpected (500). A 4xx is not the version's fault: the
+   * client's input did not fit the signature (InvalidInputError, OipError: 400), the model is
+   * not served (404), or the queue shed load before the model saw the request (QueueFullError:
+   * 429, counted in inference_requests_total by status). A cache failure never gets here: the
+   * cache answers a miss instead of throwing, and its writes are not awaited.
+   */
+  private logFailure(
+    v: LoadedVersion,
+    alias: string | null,
+    mode: 'online' | 'shadow',
+    req: PredictRequest,
+    started: number,
+    err: unknown,
+  ): void {
+    if (httpFailure(err).status < 500) return;
+    const log = this.served.servingOf(v).predictionLog;
+    if (!sampled(req.requestId, log.sampleRate)) return;
+    this.log.log(
+      errorPredictionEvents(
+        v,
+        alias,
+        mode,
+        req,
+        performance.now() - started,
+        predictionError(err),
+        log.features,
+      ),
+    );
   }
 
   private async score(route: Route, req: PredictRequest): Promise<Omit<PredictResult, 'totalMs'>> {
@@ -186,6 +229,7 @@ export class Predictor {
           );
       },
       (err: unknown) => {
+        this.logFailure(v, 'canary', 'shadow', req, started, err);
         this.metrics.requests.inc({
           model: v.model,
           version: String(v.version),
@@ -295,6 +339,36 @@ export function predictionEvents(
     });
   }
   return events;
+}
+
+/** The `error` of a failed prediction: the runtime's stable code (else `internal`) and message. */
+export function predictionError(err: unknown): NonNullable<PredictionEvent['error']> {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    code: typeof code === 'string' && code !== '' ? code.slice(0, 128) : 'internal',
+    message: message.slice(0, 2000),
+  };
+}
+
+/**
+ * The predictions of a request `v` failed to score: one per row like {@link predictionEvents},
+ * with no outputs, null score and label, not cached, the time until the failure as latency, and
+ * the error. Their event id differs from a success's (see `predictionId`).
+ */
+export function errorPredictionEvents(
+  v: LoadedVersion,
+  alias: string | null,
+  mode: PredictionEvent['mode'],
+  req: Pick<PredictRequest, 'inputs' | 'requestId' | 'entityIds' | 'sourceEventId'>,
+  latencyMs: number,
+  error: NonNullable<PredictionEvent['error']>,
+  keep: ServingSection['predictionLog']['features'] = v.serving.predictionLog.features,
+): LoggedPrediction[] {
+  return predictionEvents(v, alias, mode, req, {}, latencyMs, false, keep).map((e) => ({
+    ...e,
+    error,
+  }));
 }
 
 export { ModelNotServedError };

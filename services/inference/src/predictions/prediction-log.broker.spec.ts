@@ -121,6 +121,29 @@ describe('prediction log on the real broker', () => {
     }
   });
 
+  it('writes an error prediction with its error, beside a success of the same request id', async () => {
+    const log = new PredictionLog(bus.producer, logger, new Registry());
+    const ok = prediction('err', 1, 0);
+    const failed: PredictionEvent = {
+      ...ok,
+      outputs: {},
+      score: null,
+      label: null,
+      cached: false,
+      error: { code: 'worker_exited', message: 'the worker running the request exited' },
+    };
+    log.log([failed]);
+    log.log([ok]);
+    await log.close();
+    const got = await published('err');
+    expect(got.map((g) => g.attrs.id).sort()).toEqual([
+      predictionId(ok),
+      `${predictionId(ok)}:error`,
+    ]);
+    expect(got.find((g) => g.data.error)?.data).toEqual(failed);
+    expect(got.find((g) => !g.data.error)?.data).toEqual(ok);
+  });
+
   it('drops and counts what does not fit a full buffer, a request at a time, and sends the rest', async () => {
     const registry = new Registry();
     const log = new PredictionLog(bus.producer, logger, registry, { maxBuffered: 10 });

@@ -4,12 +4,15 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Outgoing, OutgoingEvent } from '@mlops/bus';
 import { OutputSchemaError } from '@mlops/bus';
-import type { PredictionEvent } from '@mlops/contracts';
+import { PredictionEvent } from '@mlops/contracts';
 import {
   featureSummary,
   PredictionLog,
   predictionId,
+  predictionOutgoing,
   sampled,
+  toWire,
+  type LoggedPrediction,
   type PredictionSink,
 } from './prediction-log';
 
@@ -97,6 +100,34 @@ describe('featureSummary', () => {
       max: 0,
       sha256: createHash('sha256').digest('hex'),
     });
+  });
+});
+
+describe('an error prediction', () => {
+  const error = { code: 'inference_failed', message: 'inference on model fraud@3 failed: boom' };
+  const failed = (requestId: string, row = 0): PredictionEvent => ({
+    ...prediction(requestId, row),
+    outputs: {},
+    score: null,
+    label: null,
+    error,
+  });
+
+  it('has an id of its own, so a success under the same request id is not deduplicated', () => {
+    expect(predictionId(prediction('r', 1))).toBe('pred:r:1:fraud:3:online');
+    expect(predictionId(failed('r', 1))).toBe('pred:r:1:fraud:3:online:error');
+  });
+
+  it('keeps its error on the wire, with typed features too (the worker sink’s form)', () => {
+    const typed: LoggedPrediction = { ...failed('t'), features: Float32Array.of(1, 2.5, -3) };
+    const wire = toWire(typed);
+    expect(PredictionEvent.parse(wire)).toEqual(failed('t'));
+    // The worker sink gets it typed (structured clone keeps every field) and calls toWire.
+    const out = predictionOutgoing(typed, true);
+    expect(out.data.error).toEqual(error);
+    expect(toWire(structuredClone(out.data) as LoggedPrediction)).toEqual(failed('t'));
+    expect(predictionOutgoing(typed).data).toEqual(failed('t'));
+    expect(out.attrs?.id).toBe('pred:t:0:fraud:3:online:error');
   });
 });
 

@@ -98,9 +98,16 @@ export function toWire(e: LoggedPrediction): PredictionEvent {
 /**
  * The event id of one logged prediction: the same prediction logged twice (a retried batch
  * whose first send did reach Kafka) has the same id, and the drift monitor counts it once.
+ *
+ * An error prediction (`error` set) is unique under the same key: within one request a
+ * version either fails or answers (a request re-routed off a retired version logs nothing for
+ * it), and the shadow has a mode of its own. It still gets an `:error` suffix, because the
+ * request id may be the caller's (OIP `id`): a client that retries a 503 with the same id would
+ * otherwise log a success with the failure's id, and deduplication would drop one of them.
  */
 export function predictionId(e: LoggedPrediction): string {
-  return `pred:${e.requestId}:${e.row}:${e.model}:${e.version}:${e.mode}`;
+  const id = `pred:${e.requestId}:${e.row}:${e.model}:${e.version}:${e.mode}`;
+  return e.error ? `${id}:error` : id;
 }
 
 /**

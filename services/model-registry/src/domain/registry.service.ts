@@ -124,6 +124,17 @@ export class RegistryService {
         return this.setAlias(model, PRODUCTION, version, actor, reason, idempotencyKey);
       }
       case 'rollback': {
+        if (decision.alias === CANARY && decision.version === undefined) {
+          // Rolling back the canary ends it: without the alias, its share of traffic returns
+          // to production (there is no earlier canary to go back to). Idempotent by key like
+          // the other branches: the store replays the change a key recorded, so a redelivered
+          // decision returns the first removal instead of failing on the alias now gone.
+          this.logger.info(
+            { model, alias: CANARY, reason },
+            'rolling back the canary: removing it',
+          );
+          return this.deleteAlias(model, CANARY, actor, reason, idempotencyKey);
+        }
         const alias = decision.alias ?? PRODUCTION;
         if (idempotencyKey && (await this.store.aliasChangeByKey(idempotencyKey))) {
           // Already applied: computing the target again would move the alias a second time.
