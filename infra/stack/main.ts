@@ -22,6 +22,7 @@ const SERVICES: ServiceSpec[] = [
   { name: 'compressor', port: 3005 },
   { name: 'model-registry', port: 3006 },
   { name: 'inference', port: 3007 },
+  { name: 'drift-monitor', port: 3008 },
 ];
 
 const root = path.resolve(__dirname, '..', '..', '..');
