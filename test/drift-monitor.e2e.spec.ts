@@ -54,11 +54,12 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
   let monitor: RunningService;
   let client: RegistryClient;
   const env = () => ({ KAFKA_BROKERS: t.brokers, KAFKA_TOPIC_PREFIX: t.prefix });
-  const startMonitor = () =>
+  const startMonitor = (extra: Record<string, string> = {}) =>
     startService('drift-monitor', {
       ...env(),
       REGISTRY_URL: registry.url,
       DRIFT_SNAPSHOT_INTERVAL_MS: '300',
+      ...extra,
     });
 
   const call = async (method: string, url: string, body?: unknown) => {
@@ -217,7 +218,7 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
   beforeAll(async () => {
     t = await testKafka('drift');
     dir = mkdtempSync(path.join(tmpdir(), 'drift-e2e-'));
-    await t.createTopics(['modelsTrained', 'predictions', 'feedback', 'eventsClean']);
+    await t.createTopics(['modelsTrained', 'predictions', 'feedback', 'eventsClean', 'features']);
     registry = await startService('model-registry', {
       ...env(),
       ARTIFACT_DIR: path.join(dir, 'artifacts'),
@@ -410,7 +411,8 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
     // Let a snapshot happen, then crash with no goodbye.
     await new Promise((res) => setTimeout(res, 1000));
     await monitor.kill();
-    monitor = await startMonitor();
+    // Back with feature drift read from features.v1 (the next test): the open window is kept.
+    monitor = await startMonitor({ DRIFT_CONSUME_FEATURES: 'true' });
     expect(open(await before())?.openWindow).toBe(120);
     await traffic('fraud-equal', 1, 'production', 80, 72, { start: 6000, seed: 98 });
     let reports: { window: { events: number; index: number } }[] = [];
@@ -428,5 +430,41 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
       events: 200,
       index: closedBefore + 1,
     });
+  });
+
+  it('with DRIFT_CONSUME_FEATURES, judges feature drift on features.v1 vectors of the dataset', async () => {
+    const rng = new Rng(31);
+    const vectors = Array.from({ length: 200 }, (_, i) =>
+      cloudEventMessage(EVENTS.featureVector.type, `cards:v${i}`, {
+        dataset: 'cards',
+        entityId: `v${i}`,
+        featuresetVersion: 'fs-0123456789abcdef',
+        vector: NAMES.map((_, c) => rng.normal(c === 3 ? 1 : 0)),
+        label: null,
+        eventTime: null,
+      }),
+    );
+    await t.producer.send({ topic: t.topic('features'), acks: -1, messages: vectors });
+    let report: Record<string, any> | null = null;
+    for (let k = 0; k < 200 && !report; k++) {
+      const r = await call(
+        'GET',
+        `${monitor.url}/v1/drift/models/fraud-prod/versions/1/report?kind=features`,
+      );
+      if (r.status === 200) report = r.body;
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(report).toMatchObject({
+      id: 'fraud-prod:1:f1',
+      kind: 'features',
+      window: { events: 200 },
+    });
+    // f3 moved by 1σ: the strongest drift of the window (others may cross α by chance at 200 rows).
+    const features = report!.features as {
+      drifted: string[];
+      columns: { name: string; pvalue: number }[];
+    };
+    expect(features.drifted[0]).toBe('f3');
+    expect(features.columns.find((c) => c.name === 'f3')!.pvalue).toBeLessThan(1e-10);
   });
 });

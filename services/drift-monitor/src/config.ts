@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AuthEnv } from '@mlops/auth';
 import { BusEnv } from '@mlops/bus';
-import { logLevel, port } from '@mlops/config';
+import { bool, logLevel, port } from '@mlops/config';
 
 export const DriftMonitorEnv = BusEnv.and(AuthEnv).and(
   z.object({
@@ -17,6 +17,12 @@ export const DriftMonitorEnv = BusEnv.and(AuthEnv).and(
     DRIFT_MAX_PENDING: z.coerce.number().int().min(100).max(10_000_000).default(200_000),
     /** Reports kept per model version for the REST API (the latest also survives restarts). */
     DRIFT_REPORTS_KEPT: z.coerce.number().int().min(1).max(1000).default(20),
+    /**
+     * Judge feature drift on features.v1 (every vector of a dataset counts for its models'
+     * production versions) instead of on the features the predictions carry: for predictions
+     * logged with `serving.predictionLog.features` summary or none, or sampled.
+     */
+    DRIFT_CONSUME_FEATURES: bool(false),
     /** Events per handler call. */
     DRIFT_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
   }),

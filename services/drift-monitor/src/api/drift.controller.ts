@@ -10,7 +10,7 @@ const VersionParams = z.object({
   version: z.coerce.number().int().positive(),
 });
 const ReportsQuery = z.object({
-  kind: z.enum(['window', 'performance']).optional(),
+  kind: z.enum(['window', 'features', 'performance']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
@@ -38,7 +38,7 @@ export class DriftController {
   })
   @ApiParam({ name: 'model' })
   @ApiParam({ name: 'version' })
-  @ApiQuery({ name: 'kind', required: false, enum: ['window', 'performance'] })
+  @ApiQuery({ name: 'kind', required: false, enum: ['window', 'features', 'performance'] })
   @ApiResponse({ status: 404, description: 'No window of that version has closed yet' })
   latest(@Param() params: unknown, @Query() query: unknown) {
     const { model, version } = this.params(params);
@@ -58,7 +58,7 @@ export class DriftController {
 
   @Get('models/:model/versions/:version/reports')
   @ApiOperation({ summary: 'The latest reports of a version, newest last' })
-  @ApiQuery({ name: 'kind', required: false, enum: ['window', 'performance'] })
+  @ApiQuery({ name: 'kind', required: false, enum: ['window', 'features', 'performance'] })
   @ApiQuery({ name: 'limit', required: false })
   list(@Param() params: unknown, @Query() query: unknown) {
     const { model, version } = this.params(params);

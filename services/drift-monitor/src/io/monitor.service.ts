@@ -18,6 +18,7 @@ import {
   resolveDriftSpec,
   topicName,
   type DriftSection,
+  type FeatureVectorEvent,
   type FeedbackEvent,
   type PredictionEvent,
   type TrainingRequestEvent,
@@ -39,6 +40,7 @@ const summary = (s: SideStats) => ({
 
 export const PREDICTIONS_GROUP = 'drift-monitor.predictions';
 export const FEEDBACK_GROUP = 'drift-monitor.feedback';
+export const FEATURES_GROUP = 'drift-monitor.features';
 
 /**
  * The drift monitor's I/O around its pure core ({@link DriftMonitor}): predictions.v1 and
@@ -61,7 +63,7 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
   private readonly policies = new Map<string, { version: number; policy: DriftSection | null }>();
   private readonly defaults = resolveDriftSpec(undefined);
   private lifecycle: CompactedTable<typeof EVENTS.modelLifecycle> | undefined;
-  private subscriptions: Subscription<typeof EVENTS.prediction | typeof EVENTS.feedback>[] = [];
+  private subscriptions: Pick<Subscription<typeof EVENTS.prediction>, 'start' | 'stop'>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private savedChanges = -1;
   private saving: Promise<void> | undefined;
@@ -117,6 +119,7 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
         policyOf: (dataset) => this.policyOf(dataset),
         profileOf: (model, version) => this.profiles.get(model, version),
         maxPending: this.config.DRIFT_MAX_PENDING,
+        featuresFromStream: this.config.DRIFT_CONSUME_FEATURES,
       },
       stored?.monitor,
     );
@@ -163,8 +166,21 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
       partitionsConsumedConcurrently: 1,
       handler: (events) => this.onFeedback(events),
     });
-    this.subscriptions = [predictions, feedback] as typeof this.subscriptions;
-    await Promise.all([predictions.start(), feedback.start()]);
+    this.subscriptions = [predictions, feedback];
+    if (this.config.DRIFT_CONSUME_FEATURES)
+      this.subscriptions.push(
+        this.bus.subscribe({
+          name: 'features',
+          groupId: FEATURES_GROUP,
+          event: EVENTS.featureVector,
+          delivery: 'at-least-once',
+          deadLetter: 'dlq',
+          maxBatchSize: this.config.DRIFT_MAX_BATCH,
+          partitionsConsumedConcurrently: 1,
+          handler: (events) => this.onFeatures(events),
+        }),
+      );
+    await Promise.all(this.subscriptions.map((s) => s.start()));
     this.timer = setInterval(() => void this.snapshot(), this.config.DRIFT_SNAPSHOT_INTERVAL_MS);
     this.timer.unref();
   }
@@ -286,6 +302,20 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
       this.positions.set(`${e.topic}/${e.partition}`, (BigInt(e.offset) + 1n).toString());
     }
     this.eventsIn.inc({ topic: 'feedback' }, events.length);
+    await this.emit(actions);
+  }
+
+  private async onFeatures(events: BusEvent<FeatureVectorEvent>[]): Promise<void> {
+    await Promise.all(
+      [...new Set(events.map((e) => e.data.dataset))].map((d) => this.specs.resolve(d, 2000)),
+    );
+    const actions: MonitorAction[] = [];
+    for (const e of events) {
+      const at = e.data.eventTime ? Date.parse(e.data.eventTime) : Date.parse(e.attrs.time);
+      actions.push(...this.monitor.featureVector(e.data, at));
+      this.positions.set(`${e.topic}/${e.partition}`, (BigInt(e.offset) + 1n).toString());
+    }
+    this.eventsIn.inc({ topic: 'features' }, events.length);
     await this.emit(actions);
   }
 
@@ -438,6 +468,10 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
       {
         group: `${this.bus.prefix}${FEEDBACK_GROUP}`,
         topic: topicName('feedback', this.bus.prefix),
+      },
+      {
+        group: `${this.bus.prefix}${FEATURES_GROUP}`,
+        topic: topicName('features', this.bus.prefix),
       },
     ];
     for (const { group, topic } of groups) {

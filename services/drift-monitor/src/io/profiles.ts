@@ -125,6 +125,7 @@ export class ProfileStore {
       classCount,
       reference: report?.reference ?? null,
       trainingMetrics: task ? trainingMetricsOf(task, v.metrics) : {},
+      featuresetVersion: v.lineage.featuresetVersion,
     };
     this.profiles.set(key, profile);
     this.logger.info(

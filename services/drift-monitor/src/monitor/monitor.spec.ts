@@ -30,6 +30,7 @@ function profile(version: number, accuracy: number): VersionProfile {
       predictions: predictionReference('binary', scores),
     },
     trainingMetrics: { accuracy },
+    featuresetVersion: 'fs-0123456789abcdef',
   };
 }
 
@@ -412,5 +413,68 @@ describe('DriftMonitor: performance, production rollback and restarts', () => {
     expect(JSON.parse(JSON.stringify([...before, ...after]))).toEqual(
       JSON.parse(JSON.stringify(whole)),
     );
+  });
+});
+
+describe('DriftMonitor: feature drift on features.v1', () => {
+  it('windows the vectors of the dataset for its production versions of the same featureset', () => {
+    const drift = policy({ window: { size: 500 } });
+    const m = new DriftMonitor({
+      policyOf: () => drift,
+      profileOf: (model, version) => (version === 1 ? { ...profile(1, 0.9), model } : undefined),
+      maxPending: 1000,
+      featuresFromStream: true,
+    });
+    m.lifecycle(
+      'fraud',
+      { production: 1 },
+      { kind: 'alias_set', alias: 'production', from: null, to: 1 },
+      T0,
+    );
+    m.lifecycle(
+      'other',
+      { production: 1 },
+      { kind: 'alias_set', alias: 'production', from: null, to: 1 },
+      T0,
+    );
+    const rng = new Rng(17);
+    const actions: MonitorAction[] = [];
+    for (let i = 0; i < 500; i++) {
+      const vector = NAMES.map((_, c) => rng.normal(c === 2 ? 0.6 : 0));
+      actions.push(
+        ...m.featureVector(
+          { dataset: 'cards', featuresetVersion: 'fs-0123456789abcdef', vector },
+          T0 + i,
+        ),
+      );
+      // Another featureset's vectors are not these versions' inputs; another dataset's neither.
+      actions.push(
+        ...m.featureVector(
+          { dataset: 'cards', featuresetVersion: 'fs-ffffffffffffffff', vector: [9, 9, 9, 9] },
+          T0 + i,
+        ),
+      );
+      actions.push(
+        ...m.featureVector(
+          { dataset: 'loans', featuresetVersion: 'fs-0123456789abcdef', vector: [9, 9, 9, 9] },
+          T0 + i,
+        ),
+      );
+    }
+    const reports = of(actions, 'report').map((r) => r.report);
+    expect(reports.map((r) => [r.id, r.kind, r.window.events])).toEqual([
+      ['fraud:1:f1', 'features', 500],
+      ['other:1:f1', 'features', 500],
+    ]);
+    expect((reports[0].features as { drifted: string[] }).drifted).toEqual(['f2']);
+    expect(of(actions, 'alert').map((a) => a.id)).toEqual([
+      'drift-monitor:fraud:1:f1:feature',
+      'drift-monitor:other:1:f1:feature',
+    ]);
+    // The predictions' own windows leave features to the stream.
+    const own = Array.from({ length: 500 }, (_, i) =>
+      m.prediction(`p${i}`, prediction({ i, features: [0, 0, 0, 0] })),
+    ).flat();
+    expect(of(own, 'report')[0].report.features).toMatchObject({ status: 'skipped' });
   });
 });

@@ -54,6 +54,8 @@ export interface VersionProfile {
   reference: { features: FeatureReference; predictions: PredictionReference } | null;
   /** The version's own metrics on held-out data (test split, else validation). */
   trainingMetrics: Partial<Record<LiveMetric, number>>;
+  /** The featureset its inputs come from (features.v1 vectors of another one are not its). */
+  featuresetVersion: string | null;
 }
 
 /** One window's traffic of one version. */
@@ -97,8 +99,11 @@ export interface DriftReport {
   version: number;
   alias: string | null;
   dataset: string | null;
-  /** window: features, predictions and traffic; performance: a window of labelled predictions. */
-  kind: 'window' | 'performance';
+  /**
+   * window: features, predictions and traffic of the version's predictions; features: a window
+   * of features.v1 vectors (when the monitor reads them); performance: labelled predictions.
+   */
+  kind: 'window' | 'features' | 'performance';
   window: { kind: 'count' | 'time'; index: number; events: number; from: string; to: string };
   traffic: TrafficSummary | null;
   features: FeatureDriftReport | { status: 'skipped'; reason: string } | null;
@@ -125,12 +130,19 @@ export type MonitorAction =
     }
   | { kind: 'report'; report: DriftReport };
 
+interface FeatureEntry {
+  at: number;
+  features: number[];
+}
+
 interface VersionState {
   key: string;
   model: string;
   version: number;
   windowSpec: string;
   window: TrafficWindow<Entry>;
+  /** features.v1 vectors attributed to the version (same window spec), when read. */
+  features: TrafficWindow<FeatureEntry> | null;
   labelled: TrafficWindow<LabelledEntry>;
   labelledSpec: string;
   predictions: number;
@@ -169,6 +181,7 @@ export interface MonitorSnapshot {
     version: number;
     windowSpec: string;
     window: WindowState<Entry>;
+    features: WindowState<FeatureEntry> | null;
     labelledSpec: string;
     labelled: WindowState<LabelledEntry>;
     predictions: number;
@@ -199,6 +212,11 @@ export interface MonitorOptions {
   policyOf(dataset: string | null): DriftSection | null;
   profileOf(model: string, version: number): VersionProfile | undefined;
   maxPending: number;
+  /**
+   * Feature drift is judged on features.v1 (fed through {@link DriftMonitor.featureVector}) rather
+   * than on the features the predictions carry.
+   */
+  featuresFromStream?: boolean;
   /** Prediction ids remembered to drop a redelivered one. */
   recentIds?: number;
 }
@@ -242,6 +260,9 @@ export class DriftMonitor {
       this.versions.set(v.key, {
         ...v,
         window: new TrafficWindow(JSON.parse(v.windowSpec) as WindowSpec, v.window),
+        features: v.features
+          ? new TrafficWindow(JSON.parse(v.windowSpec) as WindowSpec, v.features)
+          : null,
         labelled: new TrafficWindow(JSON.parse(v.labelledSpec) as WindowSpec, v.labelled),
       });
     }
@@ -421,6 +442,37 @@ export class DriftMonitor {
     return actions;
   }
 
+  /**
+   * A features.v1 vector (when the monitor reads them): it joins the feature window of each
+   * model's production version trained on the vector's dataset and featureset — the traffic
+   * that version scores, whether or not its predictions carry their features.
+   */
+  featureVector(
+    e: { dataset: string; featuresetVersion: string; vector: number[] },
+    at: number,
+  ): MonitorAction[] {
+    this.changes += 1;
+    const policy = this.options.policyOf(e.dataset);
+    if (!policy || !policy.enabled) {
+      this.counters.disabled += 1;
+      return [];
+    }
+    const actions: MonitorAction[] = [];
+    for (const [model, m] of this.models) {
+      const version = m.aliases.production;
+      if (version === undefined) continue;
+      const profile = this.options.profileOf(model, version);
+      if (!profile || profile.dataset !== e.dataset) continue;
+      if (profile.featuresetVersion !== null && profile.featuresetVersion !== e.featuresetVersion)
+        continue;
+      const v = this.version(model, version, policy);
+      v.features ??= new TrafficWindow<FeatureEntry>(policy.window);
+      for (const w of v.features.add({ at, features: e.vector }))
+        actions.push(...this.closeFeatureWindow(v, w, profile, policy));
+    }
+    return actions;
+  }
+
   snapshot(): MonitorSnapshot {
     return {
       versions: [...this.versions.values()].map((v) => ({
@@ -429,6 +481,7 @@ export class DriftMonitor {
         version: v.version,
         windowSpec: v.windowSpec,
         window: v.window.state(),
+        features: v.features?.state() ?? null,
         labelledSpec: v.labelledSpec,
         labelled: v.labelled.state(),
         predictions: v.predictions,
@@ -478,6 +531,7 @@ export class DriftMonitor {
         version,
         windowSpec,
         window: new TrafficWindow<Entry>(policy.window),
+        features: null,
         labelledSpec,
         labelled: new TrafficWindow<LabelledEntry>(JSON.parse(labelledSpec) as WindowSpec),
         predictions: 0,
@@ -492,6 +546,7 @@ export class DriftMonitor {
     if (v.windowSpec !== windowSpec) {
       v.windowSpec = windowSpec;
       v.window = new TrafficWindow<Entry>(policy.window);
+      if (v.features) v.features = new TrafficWindow<FeatureEntry>(policy.window);
     }
     if (v.labelledSpec !== labelledSpec) {
       v.labelledSpec = labelledSpec;
@@ -614,6 +669,76 @@ export class DriftMonitor {
     ];
   }
 
+  /** The feature section of a report: featureDrift of the rows, or why it was skipped. */
+  private featureSection(
+    rows: number[][],
+    profile: VersionProfile,
+    policy: DriftSection,
+    none: string,
+  ): NonNullable<DriftReport['features']> {
+    const ref = profile.reference;
+    if (!ref) return { status: 'skipped', reason: 'the version has no training reference' };
+    const width = ref.features.features.length;
+    const fitting = rows.filter((r) => r.length === width);
+    if (fitting.length === 0)
+      return {
+        status: 'skipped',
+        reason:
+          rows.length === 0
+            ? none
+            : `the features have ${rows[0].length} columns, the reference ${width}`,
+      };
+    return featureDrift(ref.features, fitting, {
+      ...testPolicy(policy),
+      correction: policy.features.correction,
+      datasetShare: policy.features.datasetShare,
+    });
+  }
+
+  /** The feature alert of a report, if a feature drifted; and whether the dataset did. */
+  private featureAlert(
+    features: DriftReport['features'],
+    base: Omit<DriftAlertEvent, 'kind' | 'severity' | 'summary' | 'drifted' | 'evidence'>,
+    reportId: string,
+  ): { action: MonitorAction; datasetDrift: string | null } | null {
+    if (!features || !('columns' in features) || features.driftedCount === 0) return null;
+    const share = features.driftShare;
+    const severity = features.datasetDrift
+      ? share >= Math.min(1, 2 * features.datasetShare)
+        ? 'critical'
+        : 'warning'
+      : 'info';
+    const summary = `${features.driftedCount} of ${features.tested} features drifted (${(share * 100).toFixed(0)} %${features.datasetDrift ? ', dataset drift' : ''}): ${features.drifted.slice(0, 5).join(', ')}${features.drifted.length > 5 ? ', …' : ''}`;
+    return {
+      datasetDrift: features.datasetDrift ? `dataset drift: ${summary}` : null,
+      action: {
+        kind: 'alert',
+        id: `drift-monitor:${reportId}:feature`,
+        alert: {
+          ...base,
+          kind: 'feature',
+          severity,
+          summary,
+          drifted: features.drifted,
+          evidence: {
+            test: features.test,
+            correction: features.correction,
+            driftShare: share,
+            datasetShare: features.datasetShare,
+            datasetDrift: features.datasetDrift,
+            // The drifted columns' statistics; histograms are in the report.
+            columns: features.columns
+              .filter((c) => c.drift)
+              .map((c) => {
+                const { histogram: _h, ...rest } = c as typeof c & { histogram?: unknown };
+                return rest;
+              }),
+          },
+        },
+      },
+    };
+  }
+
   private closeWindow(
     v: VersionState,
     w: ClosedWindow<Entry>,
@@ -631,50 +756,31 @@ export class DriftMonitor {
       p95LatencyMs: percentile(latencies, 95),
       withFeatures: rows.length,
     };
-    const drift = {
-      sizeThreshold: policy.features.sizeThreshold,
-      alpha: policy.features.alpha,
-      wassersteinThreshold: policy.features.wassersteinThreshold,
-      jensenShannonThreshold: policy.features.jensenShannonThreshold,
-    };
-    let features: DriftReport['features'] = null;
-    let predictions: DriftReport['predictions'] = null;
+    const features: DriftReport['features'] = this.options.featuresFromStream
+      ? {
+          status: 'skipped',
+          reason: 'feature drift is judged on features.v1 windows (kind "features")',
+        }
+      : this.featureSection(
+          rows,
+          profile,
+          policy,
+          'no prediction in the window carried its features (serving.predictionLog.features is not full)',
+        );
     const ref = profile.reference;
-    if (!ref) {
-      features = { status: 'skipped', reason: 'the version has no training reference' };
-      predictions = features;
-    } else {
-      const width = ref.features.features.length;
-      const fitting = rows.filter((r) => r.length === width);
-      features =
-        fitting.length === 0
-          ? {
-              status: 'skipped',
-              reason:
-                rows.length === 0
-                  ? 'no prediction in the window carried its features (serving.predictionLog.features is not full)'
-                  : `the logged features have ${rows[0].length} columns, the reference ${width}`,
-            }
-          : featureDrift(ref.features, fitting, {
-              ...drift,
-              correction: policy.features.correction,
-              datasetShare: policy.features.datasetShare,
-            });
-      predictions =
-        outputs.length === 0
-          ? { status: 'skipped', reason: 'no successful prediction in the window' }
-          : predictionDrift(
-              ref.predictions,
-              ref.predictions.task === 'multiclass'
-                ? (outputs as number[][])
-                : (outputs as number[]),
-              {
-                ...drift,
-                maxStdShift: policy.predictions.maxStdShift,
-                maxShareShift: policy.predictions.maxShareShift,
-              },
-            );
-    }
+    const predictions: DriftReport['predictions'] = !ref
+      ? { status: 'skipped', reason: 'the version has no training reference' }
+      : outputs.length === 0
+        ? { status: 'skipped', reason: 'no successful prediction in the window' }
+        : predictionDrift(
+            ref.predictions,
+            ref.predictions.task === 'multiclass' ? (outputs as number[][]) : (outputs as number[]),
+            {
+              ...testPolicy(policy),
+              maxStdShift: policy.predictions.maxStdShift,
+              maxShareShift: policy.predictions.maxShareShift,
+            },
+          );
     const report: DriftReport = {
       id: `${v.model}:${v.version}:w${w.index}`,
       model: v.model,
@@ -697,56 +803,13 @@ export class DriftMonitor {
       at: iso(w.to),
     };
     const actions: MonitorAction[] = [];
-    const window = {
-      kind: w.kind,
-      events: w.entries.length,
-      from: report.window.from,
-      to: report.window.to,
-    };
-    const base = {
-      model: v.model,
-      version: v.version,
-      alias: v.lastAlias,
-      dataset: profile.dataset,
-      window,
-      reportId: report.id,
-      at: report.at,
-    };
+    const base = this.alertBase(v, profile, report);
     let retrainReason: string | null = null;
-    if (features && 'columns' in features && features.driftedCount > 0) {
-      const share = features.driftShare;
-      const severity = features.datasetDrift
-        ? share >= Math.min(1, 2 * features.datasetShare)
-          ? 'critical'
-          : 'warning'
-        : 'info';
-      const summary = `${features.driftedCount} of ${features.tested} features drifted (${(share * 100).toFixed(0)} %${features.datasetDrift ? ', dataset drift' : ''}): ${features.drifted.slice(0, 5).join(', ')}${features.drifted.length > 5 ? ', …' : ''}`;
+    const feature = this.featureAlert(features, base, report.id);
+    if (feature) {
       report.alerts.push('feature');
-      actions.push({
-        kind: 'alert',
-        id: `drift-monitor:${report.id}:feature`,
-        alert: {
-          ...base,
-          kind: 'feature',
-          severity,
-          summary,
-          drifted: features.drifted,
-          evidence: {
-            test: features.test,
-            correction: features.correction,
-            driftShare: share,
-            datasetShare: features.datasetShare,
-            datasetDrift: features.datasetDrift,
-            columns: features.columns
-              .filter((c) => c.drift)
-              .map((c) => {
-                const { histogram: _h, ...rest } = c as typeof c & { histogram?: unknown };
-                return rest;
-              }),
-          },
-        },
-      });
-      if (features.datasetDrift) retrainReason = `dataset drift: ${summary}`;
+      actions.push(feature.action);
+      retrainReason = feature.datasetDrift;
     }
     if (predictions && 'alert' in predictions && predictions.alert) {
       report.alerts.push('prediction');
@@ -768,6 +831,68 @@ export class DriftMonitor {
     actions.push({ kind: 'report', report });
     if (retrainReason)
       actions.push(...this.retrain(v, profile, policy, w.to, retrainReason, report.id));
+    return actions;
+  }
+
+  private alertBase(v: VersionState, profile: VersionProfile, report: DriftReport) {
+    return {
+      model: v.model,
+      version: v.version,
+      alias: v.lastAlias,
+      dataset: profile.dataset,
+      window: {
+        kind: report.window.kind,
+        events: report.window.events,
+        from: report.window.from,
+        to: report.window.to,
+      },
+      reportId: report.id,
+      at: report.at,
+    };
+  }
+
+  private closeFeatureWindow(
+    v: VersionState,
+    w: ClosedWindow<FeatureEntry>,
+    profile: VersionProfile,
+    policy: DriftSection,
+  ): MonitorAction[] {
+    const features = this.featureSection(
+      w.entries.map((e) => e.features),
+      profile,
+      policy,
+      'no vector in the window',
+    );
+    const report: DriftReport = {
+      id: `${v.model}:${v.version}:f${w.index}`,
+      model: v.model,
+      version: v.version,
+      alias: v.lastAlias,
+      dataset: profile.dataset,
+      kind: 'features',
+      window: {
+        kind: w.kind,
+        index: w.index,
+        events: w.entries.length,
+        from: iso(w.from),
+        to: iso(w.to),
+      },
+      traffic: null,
+      features,
+      predictions: null,
+      performance: null,
+      alerts: [],
+      at: iso(w.to),
+    };
+    const actions: MonitorAction[] = [];
+    const feature = this.featureAlert(features, this.alertBase(v, profile, report), report.id);
+    if (feature) {
+      report.alerts.push('feature');
+      actions.push(feature.action);
+    }
+    actions.push({ kind: 'report', report });
+    if (feature?.datasetDrift)
+      actions.push(...this.retrain(v, profile, policy, w.to, feature.datasetDrift, report.id));
     return actions;
   }
 
@@ -965,4 +1090,14 @@ function outputOf(profile: VersionProfile, e: PredictionEvent): number | number[
     return row && row.every((x) => typeof x === 'number') ? row : null;
   }
   return typeof e.score === 'number' && Number.isFinite(e.score) ? e.score : null;
+}
+
+/** The test choice and thresholds of the spec's `drift.features`. */
+function testPolicy(policy: DriftSection) {
+  return {
+    sizeThreshold: policy.features.sizeThreshold,
+    alpha: policy.features.alpha,
+    wassersteinThreshold: policy.features.wassersteinThreshold,
+    jensenShannonThreshold: policy.features.jensenShannonThreshold,
+  };
 }
