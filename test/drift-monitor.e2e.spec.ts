@@ -73,7 +73,11 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
   };
 
   /** Registers `model` v1 and v2 from trained events whose report holds the drift reference. */
-  async function register(model: string, accuracy: [number, number]): Promise<void> {
+  async function register(
+    model: string,
+    accuracy: number[],
+    o: { first?: number; tags?: Record<string, string> } = {},
+  ): Promise<void> {
     const rng = new Rng(7);
     const rows = 3000;
     const values = new Float64Array(rows * NAMES.length);
@@ -96,7 +100,7 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
     const messages = accuracy.map((acc, i) => {
       const trained: ModelTrainedEvent = {
         model,
-        jobId: `${model}-job-${i + 1}`,
+        jobId: `${model}-job-${(o.first ?? 1) + i}`,
         dataset: 'cards',
         datasetSpecVersion: 1,
         featuresetVersion: 'fs-0123456789abcdef',
@@ -104,17 +108,25 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
         params: {},
         metrics: { test_accuracy: acc },
         trainedOn: [],
-        tags: {},
+        tags: o.tags ?? {},
         task: 'binary',
         report: reportRef,
       };
-      return cloudEventMessage(EVENTS.modelTrained.type, model, trained, `trained:${model}:${i}`);
+      return cloudEventMessage(
+        EVENTS.modelTrained.type,
+        model,
+        trained,
+        `trained:${model}:${(o.first ?? 1) + i}`,
+      );
     });
     // One at a time, so that the versions are numbered in this order.
     for (const [i, m] of messages.entries()) {
       await t.producer.send({ topic: t.topic('modelsTrained'), acks: -1, messages: [m] });
       for (let k = 0; k < 200; k++) {
-        const r = await call('GET', `${registry.url}/v1/models/${model}/versions/${i + 1}`);
+        const r = await call(
+          'GET',
+          `${registry.url}/v1/models/${model}/versions/${(o.first ?? 1) + i}`,
+        );
         if (r.status === 200) break;
         await new Promise((res) => setTimeout(res, 100));
       }
@@ -389,6 +401,20 @@ describe('drift monitor: canary judge, performance, retraining and restarts', ()
         ).length >= 3,
     );
     expect(await readAll(t.kafka, t.admin, t.topic('trainingRequests'))).toHaveLength(1);
+
+    // The trainer answers the request with v3 (tagged with the request, as it does): the
+    // monitor makes it the canary, and the registry serves it so.
+    await register('fraud-prod', [0.9], { first: 3, tags: { 'mlops.request': request.requestId } });
+    let aliases: Record<string, number> = {};
+    for (let k = 0; k < 100 && aliases.canary !== 3; k++) {
+      aliases = (await call('GET', `${registry.url}/v1/models/fraud-prod/aliases`)).body!.aliases;
+      if (aliases.canary !== 3) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(aliases).toEqual({ production: 1, canary: 3 });
+    const auto = (await decisionsOf('fraud-prod')).filter((d) => d.action === 'set_alias');
+    expect(auto).toEqual([
+      expect.objectContaining({ alias: 'canary', version: 3, decidedBy: 'drift-monitor' }),
+    ]);
   });
 
   it('keeps an open window across a crash: the window closes on the events before and after it', async () => {

@@ -24,6 +24,7 @@ describe('resolveDriftSpec', () => {
       expect(d.retrain).toEqual({ enabled: true, cooldownSeconds: 3600, lookbackSeconds: 604800 });
       expect(d.canary).toEqual({
         enabled: true,
+        auto: 'retrained',
         minSamples: 500,
         promoteMarginPct: 1,
         rollbackDropPct: 3,

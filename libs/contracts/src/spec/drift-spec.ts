@@ -74,6 +74,13 @@ export const DriftSection = z.strictObject({
   canary: z
     .strictObject({
       enabled: z.boolean().default(true),
+      /**
+       * Which new versions become the canary when registered (while production serves and no
+       * canary is being judged): `retrained` — those trained on the monitor's own training
+       * requests (the loop closes by itself); `all` — every new trained version (a manual
+       * `mlops train` too); `off` — only what someone sets. Compressed variants never.
+       */
+      auto: z.enum(['retrained', 'all', 'off']).default('retrained'),
       /** Labelled canary predictions before a decision. */
       minSamples: z.number().int().min(10).default(500),
       /** Promote when the canary's metric is not worse than production's by more than this (percent). */

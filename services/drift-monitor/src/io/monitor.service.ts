@@ -261,12 +261,20 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
       record.change,
       Date.parse(record.change.at),
     );
+    const created = record.change.kind === 'version_created' ? record.change.to : null;
     void this.profiles
-      .ensure(this.monitor.wantedVersions())
+      .ensure([
+        ...this.monitor.wantedVersions(),
+        ...(created !== null ? [{ model, version: created }] : []),
+      ])
+      .then(() => {
+        const more = created !== null ? this.monitor.versionCreated(model, created) : [];
+        const all = [...actions, ...more];
+        return all.length > 0 ? this.emit(all) : undefined;
+      })
       .catch((err: unknown) =>
-        this.logger.warn({ err, model }, 'could not load a version profile'),
+        this.logger.warn({ err, model }, 'could not act on a lifecycle change'),
       );
-    if (actions.length > 0) void this.emit(actions);
   }
 
   private async onPredictions(events: BusEvent<PredictionEvent>[]): Promise<void> {

@@ -126,6 +126,8 @@ export class ProfileStore {
       reference: report?.reference ?? null,
       trainingMetrics: task ? trainingMetricsOf(task, v.metrics) : {},
       featuresetVersion: v.lineage.featuresetVersion,
+      request: v.tags['mlops.request'] ?? null,
+      parentVersion: v.parentVersion,
     };
     this.profiles.set(key, profile);
     this.logger.info(

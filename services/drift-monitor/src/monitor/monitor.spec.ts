@@ -31,6 +31,8 @@ function profile(version: number, accuracy: number): VersionProfile {
     },
     trainingMetrics: { accuracy },
     featuresetVersion: 'fs-0123456789abcdef',
+    request: null,
+    parentVersion: null,
   };
 }
 
@@ -476,5 +478,57 @@ describe('DriftMonitor: feature drift on features.v1', () => {
       m.prediction(`p${i}`, prediction({ i, features: [0, 0, 0, 0] })),
     ).flat();
     expect(of(own, 'report')[0].report.features).toMatchObject({ status: 'skipped' });
+  });
+});
+
+describe('DriftMonitor: a retrained version becomes the canary', () => {
+  const set = (m: DriftMonitor, aliases: Record<string, number>) =>
+    m.lifecycle(
+      'fraud',
+      aliases,
+      { kind: 'alias_set', alias: 'production', from: null, to: 1 },
+      T0,
+    );
+
+  it('sets the canary to a version trained on the monitor’s own request, once production serves', () => {
+    const profiles = [
+      profile(1, 0.9),
+      { ...profile(2, 0.9), request: 'drift:fraud:1:w3' },
+      { ...profile(3, 0.9), request: 'drift:fraud:1:w9', parentVersion: 2 },
+      { ...profile(4, 0.9), request: 'manual-1' },
+    ];
+    const m = monitor(profiles, policy());
+    expect(m.versionCreated('fraud', 2)).toEqual([]); // no production yet
+    set(m, { production: 1 });
+    const actions = m.versionCreated('fraud', 2);
+    expect(actions).toEqual([
+      {
+        kind: 'decision',
+        id: 'drift-monitor:auto-canary:fraud:2',
+        decision: expect.objectContaining({
+          action: 'set_alias',
+          alias: 'canary',
+          version: 2,
+        }) as unknown,
+      },
+    ]);
+    // A compressed variant, a manual training, a version while a canary is set: no.
+    expect(m.versionCreated('fraud', 3)).toEqual([]);
+    expect(m.versionCreated('fraud', 4)).toEqual([]);
+    set(m, { production: 1, canary: 2 });
+    expect(m.versionCreated('fraud', 2)).toEqual([]);
+  });
+
+  it('with auto "all" takes any trained version, with "off" none', () => {
+    const profiles = [profile(1, 0.9), { ...profile(2, 0.9), request: 'manual-1' }];
+    const all = monitor(profiles, policy({ canary: { auto: 'all' } }));
+    set(all, { production: 1 });
+    expect(all.versionCreated('fraud', 2)).toHaveLength(1);
+    const off = monitor(
+      [profile(1, 0.9), { ...profile(2, 0.9), request: 'drift:x' }],
+      policy({ canary: { auto: 'off' } }),
+    );
+    set(off, { production: 1 });
+    expect(off.versionCreated('fraud', 2)).toEqual([]);
   });
 });

@@ -56,7 +56,14 @@ export interface VersionProfile {
   trainingMetrics: Partial<Record<LiveMetric, number>>;
   /** The featureset its inputs come from (features.v1 vectors of another one are not its). */
   featuresetVersion: string | null;
+  /** The training request it was trained for (tag `mlops.request`); null if unknown. */
+  request: string | null;
+  /** Set for a compressed variant: the version it was made from. */
+  parentVersion: number | null;
 }
+
+/** The prefix of the training requests the monitor makes (`drift:<report id>`). */
+export const DRIFT_REQUEST_PREFIX = 'drift:';
 
 /** One window's traffic of one version. */
 interface Entry {
@@ -350,6 +357,40 @@ export class DriftMonitor {
       decided: null,
     };
     return [];
+  }
+
+  /**
+   * A version was registered: it becomes the canary when the spec's `drift.canary.auto` says
+   * so — trained (not a compressed variant) on the monitor's own request (`retrained`) or any
+   * (`all`) — while production serves another version and no canary is set.
+   */
+  versionCreated(model: string, version: number): MonitorAction[] {
+    const profile = this.options.profileOf(model, version);
+    const m = this.models.get(model);
+    if (!profile || !m || profile.parentVersion !== null) return [];
+    const policy = this.options.policyOf(profile.dataset);
+    if (!policy || !policy.enabled || !policy.canary.enabled || policy.canary.auto === 'off')
+      return [];
+    const retrained = profile.request?.startsWith(DRIFT_REQUEST_PREFIX) ?? false;
+    if (policy.canary.auto === 'retrained' && !retrained) return [];
+    const production = m.aliases.production;
+    if (production === undefined || production === version || m.aliases.canary !== undefined)
+      return [];
+    this.changes += 1;
+    return [
+      {
+        kind: 'decision',
+        id: `drift-monitor:auto-canary:${model}:${version}`,
+        decision: {
+          model,
+          action: 'set_alias',
+          alias: 'canary',
+          version,
+          reason: `v${version} ${retrained ? `was retrained on drift (${profile.request})` : 'was registered'}: canary against production v${production}`,
+          decidedBy: 'drift-monitor',
+        },
+      },
+    ];
   }
 
   /** Versions the monitor will need profiles for (aliased ones, and production's predecessor). */
@@ -1067,7 +1108,7 @@ export class DriftMonitor {
     return [
       {
         kind: 'retrain',
-        requestId: `drift:${reportId}`,
+        requestId: `${DRIFT_REQUEST_PREFIX}${reportId}`,
         dataset,
         model: v.model,
         version: v.version,
