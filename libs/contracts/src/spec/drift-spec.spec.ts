@@ -30,6 +30,7 @@ describe('resolveDriftSpec', () => {
         rollbackDropPct: 3,
         maxErrorRateIncrease: 0.01,
         maxLatencyRatio: 1.5,
+        minLatencyDeltaMs: 5,
       });
       expect(d.rollback).toEqual({ enabled: true });
     }

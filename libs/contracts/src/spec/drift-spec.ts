@@ -89,8 +89,13 @@ export const DriftSection = z.strictObject({
       rollbackDropPct: z.number().gt(0).max(100).default(3),
       /** Roll back when its error rate exceeds production's by more than this. */
       maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-      /** Roll back when its p95 latency exceeds production's by this factor. */
+      /** Roll back when its p95 latency exceeds production's by this factor… */
       maxLatencyRatio: z.number().gt(1).default(1.5),
+      /**
+       * …and by at least this many milliseconds: on millisecond latencies a ratio alone is
+       * noise (a shadow is timed from its own submission, beside production's batch).
+       */
+      minLatencyDeltaMs: z.number().min(0).default(5),
     })
     .prefault({}),
   /** Production rollback to the previous version when production degrades and it was better. */

@@ -25,7 +25,8 @@ export function trainingMetricsOf(
 ): Partial<Record<LiveMetric, number>> {
   const out: Partial<Record<LiveMetric, number>> = {};
   for (const [live, name] of Object.entries(METRIC_NAMES[task]) as [LiveMetric, string][]) {
-    const v = metrics[`test_${name}`] ?? metrics[`val_${name}`];
+    // A compressed variant's metrics are the test split's, unprefixed (the compressor's).
+    const v = metrics[`test_${name}`] ?? metrics[`val_${name}`] ?? metrics[name];
     if (v !== undefined && Number.isFinite(v)) out[live] = v;
   }
   return out;

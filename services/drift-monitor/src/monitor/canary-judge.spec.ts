@@ -15,6 +15,7 @@ const policy: CanaryPolicy = {
   rollbackDropPct: 3,
   maxErrorRateIncrease: 0.01,
   maxLatencyRatio: 1.5,
+  minLatencyDeltaMs: 1,
 };
 
 /** `n` labelled binary predictions of which `correct` are right; latency `ms` each. */
@@ -83,6 +84,10 @@ describe('judgeCanary', () => {
     const fine = emptySide(4);
     for (let i = 0; i < 20; i++) countPrediction(fine, 2.9, false);
     expect(judgeCanary(p, fine, policy, 'binary', 'accuracy').action).toBe('wait');
+    // 1.6× but only 1.2 ms more: below a 5 ms floor it is noise.
+    expect(
+      judgeCanary(p, slow, { ...policy, minLatencyDeltaMs: 5 }, 'binary', 'accuracy').action,
+    ).toBe('wait');
   });
 
   it('percentile is numpy’s linear interpolation', () => {

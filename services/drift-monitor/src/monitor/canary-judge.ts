@@ -8,6 +8,7 @@ export interface CanaryPolicy {
   rollbackDropPct: number;
   maxErrorRateIncrease: number;
   maxLatencyRatio: number;
+  minLatencyDeltaMs: number;
 }
 
 /** One side of the comparison: every prediction counted, the labelled ones kept for the metric. */
@@ -109,7 +110,8 @@ function summarise(side: SideStats, task: Task, metric: LiveMetric): SideSummary
  *
  * 1. As soon as both sides have served `max(20, minSamples / 5)` predictions, the canary is
  *    rolled back when its error rate exceeds production's by more than `maxErrorRateIncrease`,
- *    or its p95 latency is above `maxLatencyRatio` × production's — no labels needed.
+ *    or its p95 latency is above `maxLatencyRatio` × production's and `minLatencyDeltaMs` more
+ *    — no labels needed.
  * 2. Once both sides have `minSamples` labelled predictions, the metric decides: a relative drop
  *    of at least `rollbackDropPct` rolls back; within `promoteMarginPct` (or better) promotes.
  * 3. In between the judge waits for more labels, up to 4 × minSamples on the canary; a canary
@@ -139,11 +141,12 @@ export function judgeCanary(
       c.p95LatencyMs !== null &&
       p.p95LatencyMs !== null &&
       p.p95LatencyMs > 0 &&
-      c.p95LatencyMs > policy.maxLatencyRatio * p.p95LatencyMs
+      c.p95LatencyMs > policy.maxLatencyRatio * p.p95LatencyMs &&
+      c.p95LatencyMs - p.p95LatencyMs >= policy.minLatencyDeltaMs
     )
       return {
         action: 'rollback',
-        reason: `canary v${c.version} p95 latency ${c.p95LatencyMs.toFixed(1)} ms is over ${policy.maxLatencyRatio}× production's ${p.p95LatencyMs.toFixed(1)} ms`,
+        reason: `canary v${c.version} p95 latency ${c.p95LatencyMs.toFixed(1)} ms is over ${policy.maxLatencyRatio}× production's ${p.p95LatencyMs.toFixed(1)} ms (and ${policy.minLatencyDeltaMs} ms more)`,
         evidence: evidence(null),
       };
   }

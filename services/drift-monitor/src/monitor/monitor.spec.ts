@@ -291,6 +291,8 @@ describe('DriftMonitor: the canary judge', () => {
     const decisions = of(actions, 'decision');
     expect(decisions.map((d) => d.decision)).toEqual([
       expect.objectContaining({ action: 'promote', alias: 'canary', version: 2 }),
+      // Then the alias goes: production serves v2 alone.
+      expect.objectContaining({ action: 'delete_alias', alias: 'canary' }),
     ]);
   });
 });
@@ -517,6 +519,26 @@ describe('DriftMonitor: a retrained version becomes the canary', () => {
     expect(m.versionCreated('fraud', 4)).toEqual([]);
     set(m, { production: 1, canary: 2 });
     expect(m.versionCreated('fraud', 2)).toEqual([]);
+    // A canary that is production (promoted, not cleared yet) is no canary under judgement.
+    set(m, { production: 2, canary: 2 });
+    expect(m.versionCreated('fraud', 5)).toEqual([]); // unknown profile
+  });
+
+  it('asks for no retraining while a canary is being judged', () => {
+    const m = monitor(
+      [profile(1, 0.9)],
+      policy({ window: { size: 300 }, retrain: { cooldownSeconds: 0 } }),
+    );
+    set(m, { production: 1, canary: 2 });
+    const rng = new Rng(3);
+    const actions = Array.from({ length: 600 }, (_, i) =>
+      m.prediction(
+        `p${i}`,
+        prediction({ i, features: NAMES.map(() => rng.normal(1)), score: rng.uniform() }),
+      ),
+    ).flat();
+    expect(of(actions, 'alert').filter((a) => a.alert.kind === 'feature')).toHaveLength(2);
+    expect(of(actions, 'retrain')).toHaveLength(0);
   });
 
   it('with auto "all" takes any trained version, with "off" none', () => {

@@ -374,8 +374,8 @@ export class DriftMonitor {
     const retrained = profile.request?.startsWith(DRIFT_REQUEST_PREFIX) ?? false;
     if (policy.canary.auto === 'retrained' && !retrained) return [];
     const production = m.aliases.production;
-    if (production === undefined || production === version || m.aliases.canary !== undefined)
-      return [];
+    const judging = m.aliases.canary !== undefined && m.aliases.canary !== production;
+    if (production === undefined || production === version || judging) return [];
     this.changes += 1;
     return [
       {
@@ -704,10 +704,25 @@ export class DriftMonitor {
       reportId: `${model}:${canaryVersion}:canary`,
       at: iso(Math.max(at, c.since)),
     };
-    return [
+    const actions: MonitorAction[] = [
       { kind: 'alert', id: `${id}:alert`, alert },
       { kind: 'decision', id, decision },
     ];
+    // A promoted canary is production now: the alias is cleared (in order, on the model's
+    // partition), so inference stops scoring production twice and the next canary can come.
+    if (verdict.action === 'promote')
+      actions.push({
+        kind: 'decision',
+        id: `${id}:clear`,
+        decision: {
+          model,
+          action: 'delete_alias',
+          alias: 'canary',
+          reason: `v${canaryVersion} was promoted to production`,
+          decidedBy: 'drift-monitor',
+        },
+      });
+    return actions;
   }
 
   /** The feature section of a report: featureDrift of the rows, or why it was skipped. */
@@ -1090,7 +1105,10 @@ export class DriftMonitor {
     ];
   }
 
-  /** One training request per drift, then quiet for the cooldown (per dataset, event time). */
+  /**
+   * One training request per drift, then quiet for the cooldown (per dataset, event time), and
+   * none while a canary of the model is being judged.
+   */
   private retrain(
     v: VersionState,
     profile: VersionProfile,
@@ -1101,7 +1119,10 @@ export class DriftMonitor {
   ): MonitorAction[] {
     const dataset = profile.dataset;
     if (!policy.retrain.enabled || dataset === null) return [];
-    if (this.models.get(v.model)?.aliases.production !== v.version) return [];
+    const m = this.models.get(v.model);
+    if (m?.aliases.production !== v.version) return [];
+    // A retrained version is being judged already: its verdict comes first.
+    if (m.aliases.canary !== undefined && m.aliases.canary !== v.version) return [];
     const last = this.lastRetrainAt.get(dataset);
     if (last !== undefined && at - last < policy.retrain.cooldownSeconds * 1000) return [];
     this.lastRetrainAt.set(dataset, at);
