@@ -512,7 +512,7 @@ async function main(): Promise<void> {
           device: { weights: { mobile: 6, web: 3, pos: 1 } },
         },
       },
-    } as Parameters<typeof generateCards>[0]);
+    });
     const first = drifted.records.slice(0, 1500);
     await stage('drift injected → alert', async () => {
       await ingest(first);
@@ -524,7 +524,7 @@ async function main(): Promise<void> {
       );
       return {
         value: alert,
-        detail: `${alert.value.kind} (${alert.value.severity}): ${String(alert.value.summary).slice(0, 120)}`,
+        detail: `${String(alert.value.kind)} (${String(alert.value.severity)}): ${String(alert.value.summary).slice(0, 120)}`,
       };
     });
 
@@ -601,7 +601,7 @@ async function main(): Promise<void> {
           device: { weights: { mobile: 1, web: 1, pos: 6 } },
         },
       },
-    } as Parameters<typeof generateCards>[0]);
+    });
     const broken = drifted2.records.map((r) => ({
       ...r,
       is_fraud: r.is_fraud === 1 ? 0 : r.is_fraud === 0 ? 1 : r.is_fraud,

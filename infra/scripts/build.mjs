@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles every TypeScript source (libs, services, bench, infra, test) to dist/ with SWC,
+// Compiles every TypeScript source (libs, services, bench, infra, test, cli) to dist/ with SWC,
 // which keeps Nest's decorator metadata and rewrites the @mlops/* path aliases.
 // `--if-needed` skips the work when dist/ is newer than every source file; `--typecheck`
 // runs tsc first (the SWC pass does not check types).
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const roots = ['libs', 'services', 'bench', 'infra', 'test'];
+const roots = ['libs', 'services', 'bench', 'infra', 'test', 'cli'];
 const args = new Set(process.argv.slice(2));
 const stamp = path.join(root, 'dist', '.build-stamp');
 
