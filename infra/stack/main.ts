@@ -136,11 +136,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  SERVICES.forEach((spec, i) => {
-    const port = Number(
+  // Ports: the defaults, or <NAME>_PORT (e.g. MODEL_REGISTRY_PORT); the services that call the
+  // registry are pointed at its port.
+  for (const spec of SERVICES)
+    spec.port = Number(
       process.env[`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? spec.port,
     );
-    spec.port = port;
+  const registryPort = SERVICES.find((s) => s.name === 'model-registry')!.port;
+  const registryUrl = process.env.REGISTRY_URL ?? `http://127.0.0.1:${registryPort}`;
+
+  SERVICES.forEach((spec, i) => {
+    const port = spec.port;
     const child = spawn(
       process.execPath,
       ['--enable-source-maps', path.join(root, 'dist', 'services', spec.name, 'src', 'main.js')],
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
         env: {
           ...process.env,
           KAFKA_BROKERS: brokers,
+          REGISTRY_URL: registryUrl,
           PORT: String(port),
           HOST: process.env.HOST ?? '127.0.0.1',
         },

@@ -14,6 +14,7 @@ import { BackpressureError, PermanentError, TransientError } from './errors';
 import { BusMetrics } from './metrics';
 import { BusProducer } from './producer';
 import { readPartition, readPartitions } from './range';
+import { ensureTopics, waitForLeaders } from './topics-admin';
 
 const logger = pino({ level: 'silent' });
 
@@ -366,6 +367,30 @@ describe('libs/bus on the real broker', () => {
     await accepted;
     expect(producer.pending).toBe(0);
     await producer.disconnect();
+  });
+
+  it('ensureTopics from processes starting together: each returns with the topics led', async () => {
+    // Eight services of one stack create the same topics at once; the losers of the race must
+    // not return before the winner's topics have leaders.
+    const admins = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const a = t.kafka.admin();
+        await a.connect();
+        return a;
+      }),
+    );
+    const prefix = `${t.prefix}race.`;
+    await Promise.all(admins.map((a) => ensureTopics(a, prefix, ['features', 'predictions'])));
+    const meta = await t.admin.fetchTopicMetadata({
+      topics: [`${prefix}features.v1`, `${prefix}predictions.v1`],
+    });
+    expect(meta.topics.map((x) => x.partitions.filter((p) => p.leader >= 0).length)).toEqual([
+      3, 3,
+    ]);
+    await Promise.all(admins.map((a) => a.disconnect()));
+    await expect(waitForLeaders(t.admin, [`${prefix}nothing.v1`], 300)).rejects.toThrow(
+      /nothing\.v1 have no leader after 300 ms/,
+    );
   });
 
   it('readPartitions reads exact ranges of several partitions with one consumer, in order, skipping aborted records', async () => {
