@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { cardsSpec, generateCards, QUALITY_WORKLOAD, type CardRecord } from '@mlops/datagen';
@@ -153,13 +155,29 @@ async function stackUp(): Promise<boolean> {
 
 async function ensureStack(): Promise<ChildProcess | null> {
   if (await stackUp()) return null;
-  say('the stack is not running: starting it (npm start)…');
+  const log = path.join(os.tmpdir(), `mlops-demo-stack-${process.pid}.log`);
+  say(`the stack is not running: starting it (npm start; its log: ${log})…`);
+  const out = fs.openSync(log, 'w');
   const child = spawn(process.execPath, [path.join(root, 'dist/infra/stack/main.js')], {
     cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', out, out],
     env: process.env,
   });
-  await until('every service ready', () => stackUp(), 180_000, 1000);
+  fs.closeSync(out);
+  const tail = () => fs.readFileSync(log, 'utf8').split('\n').slice(-40).join('\n');
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) =>
+      reject(new Error(`the stack exited (${code}) before it was ready:\n${tail()}`)),
+    ),
+  );
+  // Once ready, the stack's exit (at the demo's end) is no failure.
+  exited.catch(() => {});
+  try {
+    await Promise.race([until('every service ready', () => stackUp(), 180_000, 1000), exited]);
+  } catch (err) {
+    child.kill('SIGINT');
+    throw new Error(`${(err as Error).message}\n${tail()}`);
+  }
   return child;
 }
 
@@ -707,4 +725,7 @@ function summary(driftToCanary: number | null): void {
     );
 }
 
-void main();
+main().catch((err: unknown) => {
+  say(paint(31, `demo failed: ${err instanceof Error ? err.message : String(err)}`));
+  process.exitCode = 1;
+});
