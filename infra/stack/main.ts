@@ -12,17 +12,19 @@ import { pathToFileURL } from 'node:url';
 interface ServiceSpec {
   name: string;
   port: number;
+  /** Serves a Swagger UI at /docs. */
+  docs?: boolean;
 }
 
 const SERVICES: ServiceSpec[] = [
   { name: 'ingestion', port: 3001 },
   { name: 'data-quality', port: 3002 },
   { name: 'feature', port: 3003 },
-  { name: 'trainer', port: 3004 },
-  { name: 'compressor', port: 3005 },
-  { name: 'model-registry', port: 3006 },
-  { name: 'inference', port: 3007 },
-  { name: 'drift-monitor', port: 3008 },
+  { name: 'trainer', port: 3004, docs: true },
+  { name: 'compressor', port: 3005, docs: true },
+  { name: 'model-registry', port: 3006, docs: true },
+  { name: 'inference', port: 3007, docs: true },
+  { name: 'drift-monitor', port: 3008, docs: true },
 ];
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -187,21 +189,18 @@ async function main(): Promise<void> {
     return;
   }
   const rows = [
-    ['service', 'url', 'health', 'metrics'],
-    ['kafka', brokers, '', ''],
+    ['service', 'port', 'url', 'api docs (Swagger UI)', 'metrics'],
+    ['kafka', brokers.split(':').pop() ?? '', brokers, '', ''],
     ...children.map(({ spec }) => {
       const url = `http://127.0.0.1:${spec.port}`;
-      return [
-        spec.name,
-        spec.name === 'model-registry' ? `${url}/docs` : url,
-        `${url}/health/ready`,
-        `${url}/metrics`,
-      ];
+      return [spec.name, String(spec.port), url, spec.docs ? `${url}/docs` : '', `${url}/metrics`];
     }),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n');
-  process.stdout.write(`\nplatform ready — Ctrl-C stops it\n\n${table}\n\n`);
+  process.stdout.write(
+    `\nplatform ready — Ctrl-C stops it\n\n${table}\n\ntry: npm run demo   ·   npm run mlops -- status   ·   every service: /health/ready\n\n`,
+  );
 }
 
 void main().catch((err: unknown) => {
