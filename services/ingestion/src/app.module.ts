@@ -8,6 +8,7 @@ import { INGESTION_CONFIG, type IngestionConfig } from './config';
 import { EventsController } from './ingest/events.controller';
 import { FeedbackController } from './ingest/feedback.controller';
 import { IngestService } from './ingest/ingest.service';
+import { RestIngest } from './ingest/rest-request';
 import { RawEventsConsumer } from './ingest/raw-events.consumer';
 
 @Module({})
@@ -28,6 +29,7 @@ export class IngestionModule {
         { provide: APP_FILTER, useValue: new ApiExceptionFilter(ctx.logger) },
         SpecCatalog,
         IngestService,
+        RestIngest,
         RawEventsConsumer,
       ],
     };

@@ -1,12 +1,9 @@
-import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { principalOf } from '@mlops/auth';
-import { BackpressureError, Bus } from '@mlops/bus';
-import { DATASET_NAME } from '@mlops/contracts';
-import { ApiError, readBody, SpecCatalog } from '@mlops/nest-kit';
-import { INGESTION_CONFIG, type IngestionConfig } from '../config';
-import { IngestService, planIngest, type RowOutcome } from './ingest.service';
-import { parseBody } from './parse-body';
+import { ApiError } from '@mlops/nest-kit';
+import { planIngest, type RowOutcome } from './ingest.service';
+import { RestIngest } from './rest-request';
 
 /**
  * Who sent a REST request: its `ce-source` header (binary-mode CloudEvents), else the
@@ -29,12 +26,7 @@ export interface IngestResponse {
 
 @Controller('v1/datasets/:dataset')
 export class EventsController {
-  constructor(
-    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
-    private readonly specs: SpecCatalog,
-    private readonly ingest: IngestService,
-    @Inject(Bus) private readonly bus: Bus,
-  ) {}
+  constructor(private readonly rest: RestIngest) {}
 
   /**
    * Accepts one record, an array, NDJSON or CloudEvents; answers 202 once every row is on Kafka
@@ -45,27 +37,10 @@ export class EventsController {
   @Post('events')
   @HttpCode(202)
   async post(@Param('dataset') dataset: string, @Req() req: Request): Promise<IngestResponse> {
-    if (!DATASET_NAME.test(dataset))
-      throw new ApiError(
-        400,
-        'invalid_dataset_name',
-        'a dataset name is lower case letters, digits, _ or -',
-      );
-    if (this.bus.producer.saturated) {
-      throw new ApiError(429, 'backpressure', 'ingestion is saturated; retry later', undefined, {
-        'Retry-After': '1',
-      });
-    }
-    const body = await readBody(req, this.config.INGEST_MAX_BODY_BYTES);
-    const parsed = parseBody(req.headers['content-type'], body, this.config.INGEST_MAX_ROWS);
-    if (!parsed.ok) throw new ApiError(parsed.status, parsed.code, parsed.message);
-    if (parsed.rows.length === 0)
-      throw new ApiError(400, 'empty_batch', 'the request holds no records');
-    const spec = await this.specs.resolve(dataset);
-    if (!spec) throw new ApiError(404, 'unknown_dataset', `no dataset spec named "${dataset}"`);
+    const { rows, spec } = await this.rest.read(dataset, req);
     const plan = planIngest(
       spec,
-      parsed.rows,
+      rows,
       'rest',
       `rest:/v1/datasets/${dataset}/events`,
       restSource(req),
@@ -79,20 +54,7 @@ export class EventsController {
         { results: plan.results },
       );
     }
-    try {
-      await this.ingest.produce(plan);
-    } catch (err) {
-      if (err instanceof BackpressureError) {
-        throw new ApiError(429, 'backpressure', err.message, undefined, {
-          'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)),
-        });
-      }
-      throw new ApiError(
-        503,
-        'bus_unavailable',
-        'the records could not be written to Kafka; retry with the same ids',
-      );
-    }
+    await this.rest.write(plan, 'records');
     return {
       dataset,
       specVersion: spec.version,

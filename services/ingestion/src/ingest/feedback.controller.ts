@@ -1,25 +1,16 @@
-import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { BackpressureError, Bus } from '@mlops/bus';
-import { DATASET_NAME } from '@mlops/contracts';
-import { ApiError, readBody, SpecCatalog } from '@mlops/nest-kit';
-import { INGESTION_CONFIG, type IngestionConfig } from '../config';
+import { ApiError } from '@mlops/nest-kit';
 import type { IngestResponse } from './events.controller';
 import { FEEDBACK_MEDIA_TYPES, planFeedback } from './feedback';
-import { IngestService } from './ingest.service';
-import { parseBody } from './parse-body';
+import { RestIngest } from './rest-request';
 
 /** At most this many problems are listed in a 400's details. */
 const MAX_LISTED_PROBLEMS = 100;
 
 @Controller('v1/datasets/:dataset')
 export class FeedbackController {
-  constructor(
-    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
-    private readonly specs: SpecCatalog,
-    private readonly ingest: IngestService,
-    @Inject(Bus) private readonly bus: Bus,
-  ) {}
+  constructor(private readonly rest: RestIngest) {}
 
   /**
    * Accepts late labels — one record `{entityId, label, requestId?, eventTime?, id?}`, an array
@@ -32,30 +23,8 @@ export class FeedbackController {
   @Post('feedback')
   @HttpCode(202)
   async post(@Param('dataset') dataset: string, @Req() req: Request): Promise<IngestResponse> {
-    if (!DATASET_NAME.test(dataset))
-      throw new ApiError(
-        400,
-        'invalid_dataset_name',
-        'a dataset name is lower case letters, digits, _ or -',
-      );
-    if (this.bus.producer.saturated) {
-      throw new ApiError(429, 'backpressure', 'ingestion is saturated; retry later', undefined, {
-        'Retry-After': '1',
-      });
-    }
-    const body = await readBody(req, this.config.INGEST_MAX_BODY_BYTES);
-    const parsed = parseBody(
-      req.headers['content-type'],
-      body,
-      this.config.INGEST_MAX_ROWS,
-      FEEDBACK_MEDIA_TYPES,
-    );
-    if (!parsed.ok) throw new ApiError(parsed.status, parsed.code, parsed.message);
-    if (parsed.rows.length === 0)
-      throw new ApiError(400, 'empty_batch', 'the request holds no records');
-    const spec = await this.specs.resolve(dataset);
-    if (!spec) throw new ApiError(404, 'unknown_dataset', `no dataset spec named "${dataset}"`);
-    const plan = planFeedback(dataset, parsed.rows);
+    const { rows, spec } = await this.rest.read(dataset, req, FEEDBACK_MEDIA_TYPES);
+    const plan = planFeedback(dataset, rows);
     if (!plan.ok) {
       const [first] = plan.problems;
       const more = plan.problems.length - 1;
@@ -68,20 +37,7 @@ export class FeedbackController {
         { problems: plan.problems.slice(0, MAX_LISTED_PROBLEMS) },
       );
     }
-    try {
-      await this.ingest.produce(plan);
-    } catch (err) {
-      if (err instanceof BackpressureError) {
-        throw new ApiError(429, 'backpressure', err.message, undefined, {
-          'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)),
-        });
-      }
-      throw new ApiError(
-        503,
-        'bus_unavailable',
-        'the labels could not be written to Kafka; retry with the same ids',
-      );
-    }
+    await this.rest.write(plan, 'labels');
     return {
       dataset,
       specVersion: spec.version,
