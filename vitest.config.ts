@@ -26,7 +26,12 @@ export default defineConfig({
           name: 'unit',
           // Tiers run one after the other: unit, then broker, then e2e.
           sequence: { groupOrder: 0 },
-          include: ['libs/**/*.spec.ts', 'services/**/*.spec.ts', 'cli/**/*.spec.ts'],
+          include: [
+            'libs/**/*.spec.ts',
+            'services/**/*.spec.ts',
+            'cli/**/*.spec.ts',
+            'infra/**/*.spec.ts',
+          ],
           exclude: ['**/*.broker.spec.ts', '**/node_modules/**'],
         },
       },

@@ -6,10 +6,14 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const build = spawnSync(process.execPath, [path.join(root, 'infra/scripts/build.mjs'), '--if-needed'], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const build = spawnSync(
+  process.execPath,
+  [path.join(root, 'infra/scripts/build.mjs'), '--if-needed'],
+  {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 if (build.status !== 0) {
   process.stderr.write('mlops: the build failed (see above)\n');
   process.exit(1);
