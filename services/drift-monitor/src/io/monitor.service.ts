@@ -433,7 +433,8 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
     this.reports.set(report.id, report);
     const key = `${report.model}@${report.version}`;
     const ids = this.byVersion.get(key) ?? [];
-    ids.push(report.id);
+    // A replay after a restart makes the reports of the replayed windows again, same ids.
+    if (!ids.includes(report.id)) ids.push(report.id);
     while (ids.length > this.config.DRIFT_REPORTS_KEPT) this.reports.delete(ids.shift()!);
     this.byVersion.set(key, ids);
   }
