@@ -84,6 +84,10 @@ describe('judgeCanary', () => {
     const fine = emptySide(4);
     for (let i = 0; i < 20; i++) countPrediction(fine, 2.9, false);
     expect(judgeCanary(p, fine, policy, 'binary', 'accuracy').action).toBe('wait');
+    // A shadow canary is not judged on latency: users never wait for it.
+    const shadowSlow = emptySide(5);
+    for (let i = 0; i < 20; i++) countPrediction(shadowSlow, 30, false, true);
+    expect(judgeCanary(p, shadowSlow, policy, 'binary', 'accuracy').action).toBe('wait');
     // 1.6× but only 1.2 ms more: below a 5 ms floor it is noise.
     expect(
       judgeCanary(p, slow, { ...policy, minLatencyDeltaMs: 5 }, 'binary', 'accuracy').action,

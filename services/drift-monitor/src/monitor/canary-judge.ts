@@ -15,6 +15,8 @@ export interface CanaryPolicy {
 export interface SideStats {
   version: number;
   total: number;
+  /** Predictions scored in shadow (beside production, not answered). */
+  shadow?: number;
   errors: number;
   /** Latencies of the latest successful predictions, ms (at most LATENCY_KEPT). */
   latencies: number[];
@@ -50,8 +52,14 @@ export function emptySide(version: number): SideStats {
 }
 
 /** Counts one prediction of a side (labelled or not yet). */
-export function countPrediction(side: SideStats, latencyMs: number, failed: boolean): void {
+export function countPrediction(
+  side: SideStats,
+  latencyMs: number,
+  failed: boolean,
+  shadow = false,
+): void {
   side.total += 1;
+  if (shadow) side.shadow = (side.shadow ?? 0) + 1;
   if (failed) {
     side.errors += 1;
     return;
@@ -111,7 +119,7 @@ function summarise(side: SideStats, task: Task, metric: LiveMetric): SideSummary
  * 1. As soon as both sides have served `max(20, minSamples / 5)` predictions, the canary is
  *    rolled back when its error rate exceeds production's by more than `maxErrorRateIncrease`,
  *    or its p95 latency is above `maxLatencyRatio` × production's and `minLatencyDeltaMs` more
- *    — no labels needed.
+ *    (not for a shadow canary, whose latency users never see) — no labels needed.
  * 2. Once both sides have `minSamples` labelled predictions, the metric decides: a relative drop
  *    of at least `rollbackDropPct` rolls back; within `promoteMarginPct` (or better) promotes.
  * 3. In between the judge waits for more labels, up to 4 × minSamples on the canary; a canary
@@ -137,7 +145,12 @@ export function judgeCanary(
         reason: `canary v${c.version} fails ${pct(c.errorRate)} of predictions against production's ${pct(p.errorRate)} (allowed +${pct(policy.maxErrorRateIncrease)})`,
         evidence: evidence(null),
       };
+    // A shadow's latency is timed from its own submission, queued behind production's batch in
+    // the same workers: it says nothing of what users would wait, so only a canary that answers
+    // its share of the traffic is judged on latency.
+    const shadowed = (canary.shadow ?? 0) * 2 > canary.total;
     if (
+      !shadowed &&
       c.p95LatencyMs !== null &&
       p.p95LatencyMs !== null &&
       p.p95LatencyMs > 0 &&

@@ -443,7 +443,7 @@ export class DriftMonitor {
 
     const canary = this.canarySide(e.model, e.version, e.mode);
     if (canary) {
-      countPrediction(canary.side, e.latencyMs, failed);
+      countPrediction(canary.side, e.latencyMs, failed, e.mode === 'shadow');
       actions.push(...this.maybeJudge(e.model, canary.state, profile, policy, at));
     }
     if (!failed && output !== null) {
