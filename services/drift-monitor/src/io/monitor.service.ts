@@ -62,6 +62,8 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
   private readonly positions = new Map<string, string>();
   private readonly policies = new Map<string, { version: number; policy: DriftSection | null }>();
   private readonly defaults = resolveDriftSpec(undefined);
+  /** Datasets without a spec, until when they are not waited for again. */
+  private readonly noSpec = new Map<string, number>();
   private lifecycle: CompactedTable<typeof EVENTS.modelLifecycle> | undefined;
   private subscriptions: Pick<Subscription<typeof EVENTS.prediction>, 'start' | 'stop'>[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -285,12 +287,7 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
         version: e.data.version,
       });
     await this.profiles.ensure(versions.values());
-    // Specs of the batch's datasets, waited for once (a spec registered a moment ago).
-    await Promise.all(
-      [...new Set(events.map((e) => e.data.dataset).filter((d): d is string => d !== null))].map(
-        (d) => this.specs.resolve(d, 2000),
-      ),
-    );
+    await this.awaitSpecs(events.map((e) => e.data.dataset));
     const actions: MonitorAction[] = [];
     for (const e of events) {
       actions.push(...this.monitor.prediction(e.attrs.id, e.data));
@@ -300,10 +297,25 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
     await this.emit(actions);
   }
 
-  private async onFeedback(events: BusEvent<FeedbackEvent>[]): Promise<void> {
-    await Promise.all(
-      [...new Set(events.map((e) => e.data.dataset))].map((d) => this.specs.resolve(d, 2000)),
+  /**
+   * Waits (briefly, once) for the specs of a batch's datasets, so that a spec registered a
+   * moment ago is found. A dataset found to have none is not waited for again for a minute:
+   * its events would otherwise stall every batch by the wait.
+   */
+  private async awaitSpecs(datasets: (string | null)[]): Promise<void> {
+    const now = Date.now();
+    const wanted = [...new Set(datasets)].filter(
+      (d): d is string => d !== null && !this.specs.get(d) && (this.noSpec.get(d) ?? 0) <= now,
     );
+    await Promise.all(
+      wanted.map(async (d) => {
+        if (!(await this.specs.resolve(d, 2000))) this.noSpec.set(d, Date.now() + 60_000);
+      }),
+    );
+  }
+
+  private async onFeedback(events: BusEvent<FeedbackEvent>[]): Promise<void> {
+    await this.awaitSpecs(events.map((e) => e.data.dataset));
     const actions: MonitorAction[] = [];
     for (const e of events) {
       actions.push(...this.monitor.feedback(e.data, Date.parse(e.attrs.time)));
@@ -314,9 +326,7 @@ export class MonitorService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async onFeatures(events: BusEvent<FeatureVectorEvent>[]): Promise<void> {
-    await Promise.all(
-      [...new Set(events.map((e) => e.data.dataset))].map((d) => this.specs.resolve(d, 2000)),
-    );
+    await this.awaitSpecs(events.map((e) => e.data.dataset));
     const actions: MonitorAction[] = [];
     for (const e of events) {
       const at = e.data.eventTime ? Date.parse(e.data.eventTime) : Date.parse(e.attrs.time);
