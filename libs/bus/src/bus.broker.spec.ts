@@ -304,6 +304,49 @@ describe('libs/bus on the real broker', () => {
     expect(sub.health()).toMatchObject({ stalled: false, running: true });
   });
 
+  it('does not call a long handler that heartbeats stalled', async () => {
+    const bus = await newBus('beating');
+    await bus.ensureTopics(['eventsClean']);
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    let stopBeating = false;
+    let beats = 0;
+    const sub = bus.subscribe({
+      name: 'long-job',
+      groupId: 'long-job',
+      event: EVENTS.cleanEvent,
+      delivery: 'at-least-once',
+      stallMs: 300,
+      handler: async (_events, ctx) => {
+        entered();
+        while (!stopBeating) {
+          await ctx.heartbeat();
+          beats++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+    });
+    await sub.start();
+    await t.producer.send({
+      topic: t.topic('eventsClean'),
+      acks: -1,
+      messages: [
+        cloudEventMessage(EVENTS.cleanEvent.type, 'k', { ...validated(2), quality: { flags: [] } }),
+      ],
+    });
+    await inHandler;
+    // Six stall periods in the handler, sampled every 50 ms: never stalled while it beats.
+    const samples: boolean[] = [];
+    for (let i = 0; i < 36; i++) {
+      samples.push(sub.health().stalled);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stopBeating = true;
+    expect(beats).toBeGreaterThan(20);
+    expect(samples.filter(Boolean)).toHaveLength(0);
+    expect(bus.health().ok).toBe(true);
+  });
+
   it('pauses fetching on demand and resumes where it stopped', async () => {
     const bus = await newBus('pause');
     await bus.ensureTopics(['eventsClean']);

@@ -106,7 +106,10 @@ export interface SubscriptionOptions<E extends EventDefinition> {
   deadLetterMaxValueBytes?: number;
   /** Group session timeout: how long a crashed member keeps its partitions. */
   sessionTimeoutMs?: number;
-  /** A batch running longer than this, or no fetch for this long, marks the loop stalled. */
+  /**
+   * A batch running longer than this since it started or since its handler last called
+   * `ctx.heartbeat()`, or no fetch for this long, marks the loop stalled.
+   */
   stallMs?: number;
   fromBeginning?: boolean;
   /**
@@ -184,6 +187,8 @@ export class Subscription<E extends EventDefinition> {
   private lastError: string | undefined;
   private lastProgress = Date.now();
   private batchStartedAt: number | undefined;
+  /** When the handler of the batch in hand last called `ctx.heartbeat()`: it is alive. */
+  private handlerBeatAt: number | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -295,7 +300,8 @@ export class Subscription<E extends EventDefinition> {
     const idleMs = now - this.lastProgress;
     const stalled =
       this.running &&
-      ((inBatch && now - this.batchStartedAt! > this.opts.stallMs) ||
+      ((inBatch &&
+        now - Math.max(this.batchStartedAt!, this.handlerBeatAt ?? 0) > this.opts.stallMs) ||
         (!inBatch && !this.paused && idleMs > this.opts.stallMs));
     return {
       name: this.opts.name,
@@ -315,7 +321,12 @@ export class Subscription<E extends EventDefinition> {
       consumer: name,
       topic: batch.topic,
       partition: batch.partition,
-      heartbeat,
+      // A long handler (a compression job, a featureset fit) that heartbeats is working, not
+      // stalled: liveness must not restart it mid-job.
+      heartbeat: () => {
+        this.handlerBeatAt = Date.now();
+        return heartbeat();
+      },
       log: (event) =>
         logger.child({
           consumer: name,
@@ -337,6 +348,7 @@ export class Subscription<E extends EventDefinition> {
       const chunk = batch.messages.slice(i, i + size);
       const started = Date.now();
       this.batchStartedAt = started;
+      this.handlerBeatAt = undefined;
       try {
         await this.handleChunk(batch, chunk, ctx);
       } finally {
