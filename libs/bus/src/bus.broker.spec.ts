@@ -347,6 +347,52 @@ describe('libs/bus on the real broker', () => {
     expect(bus.health().ok).toBe(true);
   });
 
+  it('reports lag only for the partitions it owns after a rebalance', async () => {
+    const [a, b] = [await newBus('lag-a'), await newBus('lag-b')];
+    const topic = t.topic('eventsClean');
+    const partitions = (await t.admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions
+      .length;
+    expect(partitions).toBeGreaterThan(1);
+    await t.producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: partitions * 4 }, (_, i) => ({
+        ...cloudEventMessage(EVENTS.cleanEvent.type, `lag-${i}`, {
+          ...validated(100 + i),
+          quality: { flags: [] },
+        }),
+        partition: i % partitions,
+      })),
+    });
+    const lagPartitions = async (bus: Bus) =>
+      (await bus.metrics.consumerLag.get()).values
+        .filter((v) => v.labels.consumer === 'lag')
+        .map((v) => Number(v.labels.partition))
+        .sort();
+    const subscribe = (bus: Bus) =>
+      bus.subscribe({
+        name: 'lag',
+        groupId: 'lag-owners',
+        event: EVENTS.cleanEvent,
+        delivery: 'at-least-once',
+        handler: async () => {},
+      });
+    await subscribe(a).start();
+    const deadline = Date.now() + 30_000;
+    while ((await lagPartitions(a)).length < partitions && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await lagPartitions(a)).toEqual(Array.from({ length: partitions }, (_, i) => i));
+    // A second member takes some partitions: the first stops reporting them.
+    await subscribe(b).start();
+    while ((await lagPartitions(a)).length === partitions && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const kept = await lagPartitions(a);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(partitions);
+    const assigned = (await t.admin.describeGroups([`${t.prefix}lag-owners`])).groups[0].members;
+    expect(assigned).toHaveLength(2);
+  });
+
   it('pauses fetching on demand and resumes where it stopped', async () => {
     const bus = await newBus('pause');
     await bus.ensureTopics(['eventsClean']);

@@ -187,6 +187,8 @@ export class Subscription<E extends EventDefinition> {
   private lastError: string | undefined;
   private lastProgress = Date.now();
   private batchStartedAt: number | undefined;
+  /** Partitions this member has reported a lag for (bus_consumer_lag series). */
+  private readonly lagPartitions = new Set<number>();
   /** When the handler of the batch in hand last called `ctx.heartbeat()`: it is alive. */
   private handlerBeatAt: number | undefined;
 
@@ -216,8 +218,20 @@ export class Subscription<E extends EventDefinition> {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     const { CRASH, FETCH_START, END_BATCH_PROCESS, GROUP_JOIN } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => {
+    this.consumer.on(GROUP_JOIN, (e) => {
       this.generation++;
+      // A partition that moved to another member is that member's to report: drop its lag
+      // series here, or this process would report a frozen value for it until it restarts.
+      const owned = new Set(e.payload.memberAssignment[this.topic] ?? []);
+      for (const partition of this.lagPartitions)
+        if (!owned.has(partition)) {
+          this.rt.metrics.consumerLag.remove({
+            consumer: this.opts.name,
+            topic: this.topic,
+            partition: String(partition),
+          });
+          this.lagPartitions.delete(partition);
+        }
     });
     this.consumer.on(FETCH_START, () => {
       this.lastProgress = Date.now();
@@ -366,6 +380,7 @@ export class Subscription<E extends EventDefinition> {
         { consumer: this.opts.name },
         (Date.now() - started) / 1000,
       );
+      this.lagPartitions.add(batch.partition);
       this.rt.metrics.consumerLag.set(
         { consumer: this.opts.name, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - 1 - Number(last)),
