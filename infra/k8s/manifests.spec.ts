@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,16 +7,10 @@ import {
   ManifestValidator,
   parseObjects,
   REPO_ROOT,
+  render,
   schemaPath,
   type K8sObject,
 } from './manifests';
-
-/** `kubectl kustomize <dir>` (kubectl ships kustomize; the machines here have kubectl 1.32). */
-function render(dir: string): K8sObject[] {
-  return parseObjects(
-    execFileSync('kubectl', ['kustomize', path.join(REPO_ROOT, dir)], { encoding: 'utf8' }),
-  );
-}
 
 describe('k8s manifests, offline', () => {
   const validator = new ManifestValidator();

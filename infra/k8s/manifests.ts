@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -85,6 +86,19 @@ export function parseObjects(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null && typeof o === 'object');
+}
+
+/**
+ * `kubectl kustomize <dir>` (kubectl ships kustomize; the machines here have kubectl 1.32), dir
+ * relative to the repository root.
+ */
+export function render(dir: string): K8sObject[] {
+  return parseObjects(
+    execFileSync('kubectl', ['kustomize', path.join(REPO_ROOT, dir)], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    }),
+  );
 }
 
 /** The Strimzi cluster the topics belong to (label `strimzi.io/cluster`). */
