@@ -88,6 +88,7 @@ export class InferenceModule {
           provide: RequestDecoder,
           useValue: new RequestDecoder(
             c.INFERENCE_DECODE_THREAD_BYTES === 0 ? Infinity : c.INFERENCE_DECODE_THREAD_BYTES,
+            c.INFERENCE_HELPER_THREAD_NICE,
           ),
         },
         {
@@ -114,7 +115,12 @@ export class InferenceModule {
           inject: [Bus, LOGGER],
           useFactory: (bus: Bus, logger: Logger) =>
             new WorkerPredictionSink(
-              { bus: bus.config, source: bus.source, logLevel: c.LOG_LEVEL },
+              {
+                bus: bus.config,
+                source: bus.source,
+                logLevel: c.LOG_LEVEL,
+                nice: c.INFERENCE_HELPER_THREAD_NICE,
+              },
               logger,
             ),
         },

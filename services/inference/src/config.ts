@@ -42,6 +42,11 @@ export const InferenceEnv = BusEnv.and(AuthEnv).and(
       .int()
       .min(0)
       .default(128 * 1024),
+    /**
+     * Nice value (0–19) of the request decoder's and the prediction log's threads on Linux: on
+     * a busy node they yield to the event loop. 0 leaves them at the process's priority.
+     */
+    INFERENCE_HELPER_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(10),
     /** Tensor elements per request at most (all inputs together). */
     INFERENCE_MAX_ELEMENTS: z.coerce.number().int().positive().default(4_000_000),
     INFERENCE_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(100_000),

@@ -89,6 +89,7 @@ const inline = new RequestDecoder(Infinity);
 /** Decodes every body in the decoder's thread (the built worker; `npm test` builds first). */
 const threaded = new RequestDecoder(
   0,
+  0,
   path.resolve(
     __dirname,
     '../../../../dist/services/inference/src/protocol/request-decoder.worker.js',

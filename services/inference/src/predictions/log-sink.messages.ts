@@ -8,6 +8,8 @@ export interface LogSinkInit {
   /** CloudEvents `source` of the predictions (the inference service's). */
   source: string;
   logLevel: string;
+  /** The thread's nice value (lowerThreadPriority); 0 keeps the process's. */
+  nice?: number;
 }
 
 /** One prediction as it crosses to the worker: the payload, its key and envelope attributes. */

@@ -5,6 +5,7 @@ import { BusMetrics, BusProducer, kafkaLogCreator, OutputSchemaError } from '@ml
 import { EVENTS } from '@mlops/contracts';
 import { createLogger } from '@mlops/observability';
 import type { LogSinkInit, LogSinkReply, LogSinkRequest } from './log-sink.messages';
+import { lowerThreadPriority } from '../runtime/thread-priority';
 import { toWire } from './prediction-log';
 
 /**
@@ -15,6 +16,8 @@ import { toWire } from './prediction-log';
 if (!isMainThread && parentPort) {
   const port = parentPort;
   const init = workerData as LogSinkInit;
+  // Background work: the event loop answering requests goes first on a busy node.
+  lowerThreadPriority(init.nice ?? 0);
   const logger = createLogger(`${init.bus.clientId}-prediction-log`, init.logLevel);
   const kafka = new Kafka({
     clientId: `${init.bus.clientId}-prediction-log`,

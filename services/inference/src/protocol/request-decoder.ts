@@ -75,6 +75,8 @@ export class RequestDecoder {
   constructor(
     /** Bodies at least this large are decoded in the thread. */
     readonly thresholdBytes: number,
+    /** The thread's nice value (lowerThreadPriority); 0 keeps the process's. */
+    private readonly nice = 0,
     private readonly workerFile = path.join(__dirname, 'request-decoder.worker.js'),
   ) {}
 
@@ -124,7 +126,7 @@ export class RequestDecoder {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerFile);
+    const worker = new Worker(this.workerFile, { workerData: { nice: this.nice } });
     worker.unref();
     worker.on('message', (r: DecoderReply) => {
       const resolve = this.pending.get(r.id);

@@ -1,11 +1,14 @@
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { TensorData } from '../runtime/tensor';
+import { lowerThreadPriority } from '../runtime/thread-priority';
 import { OipError, parseInferRequest, splitInferBody } from './oip';
 import { headOf, type DecoderReply, type DecoderRequest } from './request-decoder';
 
 /** The request decoder's thread: bodies parsed and kept by id until their signature comes. */
 if (!isMainThread && parentPort) {
   const port = parentPort;
+  // The event loop, which answers every request, goes first on a busy node.
+  lowerThreadPriority((workerData as { nice?: number } | null)?.nice ?? 0);
   const bodies = new Map<number, { json: unknown; binary?: Uint8Array }>();
   const reply = (r: DecoderReply, transfer: ArrayBuffer[] = []) => port.postMessage(r, transfer);
   const failure = (id: number, err: unknown): DecoderReply =>
