@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -530,6 +530,20 @@ describe('inference: OIP v2, raw records, canary, hot swap, cache, stream scorin
       expect(e.dataset).toBe('cards');
       expect(e.featuresetVersion).toBe(fs.version);
     });
+  });
+
+  it('runs the prediction log’s thread below the event loop’s priority', async () => {
+    // Linux keeps a nice value per thread (field 19 of /proc/<pid>/task/<tid>/stat). The log's
+    // producer thread exists once a prediction was logged (the test above).
+    const pid = inference.process.pid!;
+    const nice = (tid: string) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after the command name in parentheses start at field 3 (state).
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+    };
+    const tasks = readdirSync(`/proc/${pid}/task`);
+    expect(nice(String(pid))).toBe(0);
+    expect(tasks.map(nice).filter((n) => n === 10).length).toBeGreaterThanOrEqual(1);
   });
 
   it('stream-scores features.v1 with production and canary, exactly once', async () => {
