@@ -587,6 +587,7 @@ describe('drift', () => {
       ],
       tested: 2,
       driftedCount: 1,
+      fields: { tested: 2, drifted: ['amount'] },
       driftShare: 0.5,
       datasetShare: 0.5,
       datasetDrift: true,
@@ -620,7 +621,7 @@ describe('drift', () => {
       'window:   count #12: 1,000 events, 2026-01-01T10:00:00Z → 2026-01-01T11:00:00Z\n',
     );
     expect(out).toContain(
-      'features: 1 of 2 tested columns drifted (50.0%; dataset drift at 50.0%: YES)',
+      'features: 1 of 2 fields drifted (50.0%; dataset drift at 50.0%: YES); 1 of 2 columns',
     );
     expect(out).toContain(
       'FEATURE   TYPE     TEST  STATISTIC  P-VALUE  ADJUSTED     PSI  DRIFT\n' +

@@ -107,7 +107,9 @@ export function renderDriftReport(r: DriftReport, opts: { onlyDrifted?: boolean 
     out += `features: not in this ${r.kind} report${r.kind === 'performance' ? ' (--kind window for the latest window)' : ''}\n`;
   else if (isSkipped(f)) out += `features: skipped (${f.reason})\n`;
   else {
-    out += `features: ${f.driftedCount} of ${f.tested} tested columns drifted (${formatPercent(f.driftShare)}; dataset drift at ${formatPercent(f.datasetShare)}: ${f.datasetDrift ? 'YES' : 'no'}), ${formatNumber(f.rows)} rows, correction ${f.correction}\n`;
+    // Reports of a monitor before fields were counted have none: each column was its own.
+    const fields = (f as Partial<typeof f>).fields ?? { tested: f.tested, drifted: f.drifted };
+    out += `features: ${fields.drifted.length} of ${fields.tested} fields drifted (${formatPercent(f.driftShare)}; dataset drift at ${formatPercent(f.datasetShare)}: ${f.datasetDrift ? 'YES' : 'no'}); ${f.driftedCount} of ${f.tested} columns, ${formatNumber(f.rows)} rows, correction ${f.correction}\n`;
     out += renderTable(
       [
         'feature',

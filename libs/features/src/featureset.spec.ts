@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DatasetSpec, FeatureSpecError, type DatasetSpecInput } from '@mlops/contracts';
 import { cardsSpec, generateCards } from '@mlops/datagen';
 import {
+  columnSource,
   featuresetArtifact,
   fitFeatureset,
   parseFeaturesetArtifact,
@@ -43,6 +44,23 @@ describe('fitFeatureset with the defaults', () => {
     expect(fs.names).not.toContain('is_fraud');
     expect(fs.version).toMatch(/^fs-[a-f0-9]{16}$/);
     expect(fs.classes).toEqual(['0', '1']);
+  });
+
+  it('maps every column back to the field it encodes', () => {
+    // The cards spec's features: two numeric fields, three categorical, one text.
+    expect([...new Set(fs.names.map(columnSource))]).toEqual([
+      'amount',
+      'hour',
+      'merchant_category',
+      'country',
+      'device',
+      'memo',
+    ]);
+    expect(columnSource('country=<other>')).toBe('country');
+    expect(columnSource('memo:emb:3')).toBe('memo');
+    expect(columnSource('device#12')).toBe('device');
+    expect(columnSource('amountxcountry#4')).toBe('amountxcountry');
+    expect(columnSource('amount*hour')).toBe('amount*hour');
   });
 
   it('robust-scales numeric fields with the median and IQR of the fitting rows', () => {

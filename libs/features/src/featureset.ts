@@ -301,6 +301,20 @@ function crossBlock(c: FeatureCross): FittedBlock {
   return { kind: 'product', fields: c.product };
 }
 
+/**
+ * The source of a vector column, from its name: the record field it encodes (`amount`,
+ * `country` for `country=FR` and `country=<other>`, `memo` for `memo:tfidf:card` and
+ * `memo:emb:3`, `device` for `device#5`), or the derived feature it is (`amountxcountry` for
+ * the buckets `amountxcountry#i` of a hashed cross, `amount*hour` for a product). Field names are
+ * a letter or `_` then letters, digits or `_` (the spec's rule), so the first `=`, `#` or `:`
+ * ends the source. What drift counts when it asks how many of a dataset's fields moved: one
+ * field, however many columns its encoding spreads it over.
+ */
+export function columnSource(name: string): string {
+  const end = name.search(/[=#:]/);
+  return end < 0 ? name : name.slice(0, end);
+}
+
 function blockNames(b: FittedBlock): string[] {
   switch (b.kind) {
     case 'numeric':

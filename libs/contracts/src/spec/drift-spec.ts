@@ -28,7 +28,10 @@ export const DriftSection = z.strictObject({
       sizeThreshold: z.number().int().min(10).default(1000),
       wassersteinThreshold: z.number().gt(0).default(0.1),
       jensenShannonThreshold: z.number().gt(0).lt(1).default(0.1),
-      /** Dataset drift when at least this share of the tested features drifts. */
+      /**
+       * Dataset drift when at least this share of the tested source fields drifts (a field's
+       * one-hot, hash and text columns count once).
+       */
       datasetShare: z.number().gt(0).max(1).default(0.5),
     })
     .prefault({}),

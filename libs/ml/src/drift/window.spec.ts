@@ -95,6 +95,27 @@ describe('featureDrift acceptance: generated streams against a 5,000 × 8 traini
     expect(uncorrected).toBeGreaterThan(anyColumn);
   });
 
+  it('counts the dataset share in source fields when told which field each column encodes', () => {
+    // f0–f4 spread one field, "wide", over five columns (as one-hot encoding does); f5, f6 and
+    // f7 are fields of their own. "wide" moves in one of its columns, f5 moves too.
+    const fieldOf = (c: string) => (['f0', 'f1', 'f2', 'f3', 'f4'].includes(c) ? 'wide' : c);
+    const shifted = window(8, 1000, [1.5, 0, 0, 0, 0, 1.5]);
+    const byColumn = featureDrift(REFERENCE, shifted);
+    const byField = featureDrift(REFERENCE, shifted, { fieldOf });
+    expect([...byColumn.drifted].sort()).toEqual(['f0', 'f5']);
+    // The same tests: 2 of 8 columns, but 2 of 4 fields.
+    expect(byField.drifted).toEqual(byColumn.drifted);
+    expect(byColumn.fields).toEqual({ tested: 8, drifted: byColumn.drifted });
+    expect(byColumn.driftShare).toBe(2 / 8);
+    expect(byColumn.datasetDrift).toBe(false);
+    expect(byField.fields.tested).toBe(4);
+    expect([...byField.fields.drifted].sort()).toEqual(['f5', 'wide']);
+    expect(byField.driftShare).toBe(2 / 4);
+    expect(byField.datasetDrift).toBe(true);
+    // Strongest first, a field ranked by its strongest column.
+    expect(byField.fields.drifted[0]).toBe(fieldOf(byField.drifted[0]));
+  });
+
   it('flags dataset drift when 5 of 8 features shift by 1σ, and names those five', () => {
     const report = featureDrift(REFERENCE, window(7, 1000, [1, 1, 1, 1, 1]));
     expect(report.datasetDrift).toBe(true);

@@ -31,7 +31,8 @@
  *     { name: 'flag', status: 'skipped', reason: 'reference-constant', drift: false,
  *       window: { count: 1000, missing: 0, mean: 0, std: 0 } },
  *   ],
- *   tested: 7, driftedCount: 1, driftShare: 0.14, datasetShare: 0.5, datasetDrift: false,
+ *   tested: 7, driftedCount: 1, fields: { tested: 4, drifted: ['amount'] },
+ *   driftShare: 0.25, datasetShare: 0.5, datasetDrift: false,
  *   drifted: ['amount'],              // strongest first
  * }
  * ```
@@ -59,8 +60,19 @@ export type DriftCorrection = 'bh' | 'bonferroni' | 'none';
 export interface FeatureDriftOptions extends DriftPolicyOptions {
   /** 'bh' (Benjamini–Hochberg, default), 'bonferroni' or 'none'. Distances are not corrected. */
   readonly correction?: DriftCorrection;
-  /** Dataset drift when drifted / tested columns ≥ this. Default 0.5 (Evidently's). */
+  /**
+   * Dataset drift when drifted / tested fields (columns, without `fieldOf`) ≥ this. Default 0.5
+   * (Evidently's).
+   */
   readonly datasetShare?: number;
+  /**
+   * The source field of a column, when a field's encoding spreads it over several (one-hot
+   * indicators, hash buckets, text terms). The dataset share is then counted in fields, as
+   * Evidently counts a dataset's columns: a field is tested when one of its columns is, and
+   * drifted when one of its tested columns is. Without it every column is its own field, and a
+   * categorical field of 40 categories weighs 40 times a numeric one.
+   */
+  readonly fieldOf?: (column: string) => string;
   /**
    * KS gets scipy's exact p-value (method 'auto') when the two samples are the same size or
    * the product of their sizes is at most this; otherwise the asymptotic one. Default 10⁶.
@@ -251,10 +263,15 @@ export interface FeatureDriftReport {
   /** Columns with status 'tested'. */
   readonly tested: number;
   readonly driftedCount: number;
-  /** driftedCount / tested; 0 when nothing was tested. */
+  /**
+   * Source fields (`fieldOf`; each column its own without it): those with a tested column,
+   * and the drifted ones, strongest first (by their strongest column).
+   */
+  readonly fields: { readonly tested: number; readonly drifted: string[] };
+  /** fields.drifted / fields.tested; 0 when nothing was tested. */
   readonly driftShare: number;
   readonly datasetShare: number;
-  /** tested > 0 and driftShare ≥ datasetShare. */
+  /** fields.tested > 0 and driftShare ≥ datasetShare. */
   readonly datasetDrift: boolean;
   /**
    * Names of the drifted columns, strongest first: p-value columns (KS, χ², Fisher) before
@@ -308,8 +325,8 @@ const DEFAULT_CATEGORICAL_MAX_DISTINCT = 2;
  * Either kind is skipped ('reference-constant') when the whole training column holds one
  * value. The p-values of all tested columns — KS, χ² and Fisher alike — are corrected together
  * (`correction`), and a column drifts when its adjusted p-value is below alpha, or its
- * distance above its threshold. The dataset drifts when the share of drifted columns among
- * the tested ones reaches `datasetShare`.
+ * distance above its threshold. The dataset drifts when the share of drifted fields among the
+ * tested ones (`fieldOf`; columns without it) reaches `datasetShare`.
  *
  * Cost per column: O(n log n) for the window's n values (sorts, binary searches into the
  * bins), O(s log s) for the reference sample's s, plus the exact KS recursion within
@@ -381,7 +398,11 @@ export function featureDrift(
 
   const tested = out.filter((c): c is TestedColumnDrift => c.status === 'tested');
   const drifted = tested.filter((c) => c.drift).sort(strongestFirst);
-  const driftShare = tested.length > 0 ? drifted.length / tested.length : 0;
+  const fieldOf = options.fieldOf ?? ((column: string) => column);
+  const testedFields = new Set(tested.map((c) => fieldOf(c.name)));
+  // Strongest first: a field takes the rank of its first (strongest) drifted column.
+  const driftedFields = [...new Set(drifted.map((c) => fieldOf(c.name)))];
+  const driftShare = testedFields.size > 0 ? driftedFields.length / testedFields.size : 0;
   return {
     rows,
     sizes: { referenceSample: sampleRows.length, window: rows, decidedOn },
@@ -392,9 +413,10 @@ export function featureDrift(
     columns: out,
     tested: tested.length,
     driftedCount: drifted.length,
+    fields: { tested: testedFields.size, drifted: driftedFields },
     driftShare,
     datasetShare,
-    datasetDrift: tested.length > 0 && driftShare >= datasetShare,
+    datasetDrift: testedFields.size > 0 && driftShare >= datasetShare,
     drifted: drifted.map((c) => c.name),
   };
 }

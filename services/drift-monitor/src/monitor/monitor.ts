@@ -14,6 +14,7 @@ import type {
   ModelDecisionEvent,
   PredictionEvent,
 } from '@mlops/contracts';
+import { columnSource } from '@mlops/features';
 import {
   addLabelled,
   countPrediction,
@@ -748,6 +749,9 @@ export class DriftMonitor {
       ...testPolicy(policy),
       correction: policy.features.correction,
       datasetShare: policy.features.datasetShare,
+      // The share is of source fields: one-hot indicators, hash buckets and text terms of one
+      // record field count once.
+      fieldOf: columnSource,
     });
   }
 
@@ -764,7 +768,8 @@ export class DriftMonitor {
         ? 'critical'
         : 'warning'
       : 'info';
-    const summary = `${features.driftedCount} of ${features.tested} features drifted (${(share * 100).toFixed(0)} %${features.datasetDrift ? ', dataset drift' : ''}): ${features.drifted.slice(0, 5).join(', ')}${features.drifted.length > 5 ? ', …' : ''}`;
+    const fields = features.fields.drifted;
+    const summary = `${fields.length} of ${features.fields.tested} fields drifted (${(share * 100).toFixed(0)} %${features.datasetDrift ? ', dataset drift' : ''}; ${features.driftedCount} of ${features.tested} columns): ${fields.slice(0, 5).join(', ')}${fields.length > 5 ? ', …' : ''}`;
     return {
       datasetDrift: features.datasetDrift ? `dataset drift: ${summary}` : null,
       action: {
