@@ -30,6 +30,12 @@ import {
  */
 
 const ENTRYPOINT = path.join(REPO_ROOT, 'infra', 'docker', 'entrypoint.sh');
+/**
+ * What the launcher runs: this checkout's dist/, or (MLOPS_APP_DIR) a tree laid out as the
+ * image's /app — production node_modules, dist/libs, dist/services, package.json — to run the
+ * parity check on exactly what the Dockerfile assembles.
+ */
+const APP_DIR = process.env.MLOPS_APP_DIR ?? REPO_ROOT;
 
 interface Started {
   name: string;
@@ -118,14 +124,14 @@ describe('k8s parity: every service starts with its rendered Deployment’s envi
       }
       const port = ports.get(name)!;
       const child = spawn('sh', [ENTRYPOINT, ...(c.args ?? [])], {
-        cwd: REPO_ROOT,
+        cwd: APP_DIR,
         env: {
           ...mapped,
           PORT: String(port),
           // Topics of this test only (a key every service's schema has).
           KAFKA_TOPIC_PREFIX: t.prefix,
           PATH: process.env.PATH,
-          MLOPS_APP_DIR: REPO_ROOT,
+          MLOPS_APP_DIR: APP_DIR,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
