@@ -136,7 +136,7 @@ describe.each(OVERLAYS)('%s', (dir) => {
     },
   );
 
-  it('scales the stream stages within their partitions, keeps single owners single', () => {
+  it('scales the stream stages within their partitions and inference with its traffic, keeps single owners single', () => {
     const hpas = ofKind<
       K8sObject & {
         spec: {
@@ -148,14 +148,22 @@ describe.each(OVERLAYS)('%s', (dir) => {
     >(objects, 'HorizontalPodAutoscaler');
     for (const h of hpas) {
       const s = PLATFORM_SERVICES.find((x) => x.name === h.spec.scaleTargetRef.name);
-      expect(s?.scalesWith, `HPA ${h.metadata?.name} scales a stream stage`).toBeDefined();
+      expect(s?.autoscaled, `HPA ${h.metadata?.name} scales an autoscaled service`).toBeDefined();
       expect(h.spec.scaleTargetRef.kind).toBe('Deployment');
-      // More replicas than partitions would idle.
-      expect(h.spec.maxReplicas).toBeLessThanOrEqual(partitionsOf(s!.scalesWith!));
+      // A stream stage's replicas beyond its input's partitions would idle.
+      const cap = s!.autoscaled!.cappedBy;
+      if (cap) expect(h.spec.maxReplicas).toBeLessThanOrEqual(partitionsOf(cap));
       expect(h.spec.maxReplicas).toBeGreaterThanOrEqual(h.spec.minReplicas ?? 1);
       // The HPA owns the count: a replicas field would reset it at every apply.
       expect(deployment(objects, s!.name).spec.replicas).toBeUndefined();
     }
+    // Outside the local overlay every autoscaled service has its HPA.
+    if (dir !== 'k8s/overlays/local')
+      for (const s of PLATFORM_SERVICES.filter((x) => x.autoscaled))
+        expect(
+          hpas.filter((h) => h.spec.scaleTargetRef.name === s.name),
+          `HPA of ${s.name}`,
+        ).toHaveLength(1);
     for (const p of ofKind<
       K8sObject & { spec: { selector: { matchLabels: Record<string, string> } } }
     >(objects, 'PodDisruptionBudget')) {

@@ -19,26 +19,36 @@ export interface PlatformService {
   name: string;
   port: number;
   schema: z.ZodType;
-  /** The topic whose partitions its replicas divide (HPA ceiling), for the scaled stages. */
-  scalesWith?: TopicKey;
+  /**
+   * Autoscaled (an HPA), and the topic whose partitions its replicas divide, which caps the
+   * HPA for a stream stage. Inference is scaled by HTTP traffic, which every replica serves: no
+   * topic caps it (stream scoring runs on as many replicas as features.v1 has partitions).
+   */
+  autoscaled?: { cappedBy?: TopicKey };
   /** Services it calls over REST, and the stores it uses. */
   calls: readonly ('model-registry' | 'redis' | 'postgres')[];
 }
 
 export const PLATFORM_SERVICES: readonly PlatformService[] = [
-  { name: 'ingestion', port: 3001, schema: IngestionEnv, scalesWith: 'ingestRaw', calls: [] },
+  {
+    name: 'ingestion',
+    port: 3001,
+    schema: IngestionEnv,
+    autoscaled: { cappedBy: 'ingestRaw' },
+    calls: [],
+  },
   {
     name: 'data-quality',
     port: 3002,
     schema: DataQualityEnv,
-    scalesWith: 'eventsValidated',
+    autoscaled: { cappedBy: 'eventsValidated' },
     calls: [],
   },
   {
     name: 'feature',
     port: 3003,
     schema: FeatureEnv,
-    scalesWith: 'eventsClean',
+    autoscaled: { cappedBy: 'eventsClean' },
     calls: ['model-registry', 'redis'],
   },
   { name: 'trainer', port: 3004, schema: TrainerEnv, calls: ['model-registry'] },
@@ -48,7 +58,7 @@ export const PLATFORM_SERVICES: readonly PlatformService[] = [
     name: 'inference',
     port: 3007,
     schema: InferenceEnv,
-    scalesWith: 'features',
+    autoscaled: {},
     calls: ['model-registry', 'redis'],
   },
   { name: 'drift-monitor', port: 3008, schema: DriftMonitorEnv, calls: ['model-registry'] },
