@@ -9,6 +9,7 @@ import {
   type ModelCompressedEvent,
   type ModelTrainedEvent,
   type TrainingDatasetEvent,
+  resolveServingSpec,
 } from '@mlops/contracts';
 import { cardsSpec, generateCards } from '@mlops/datagen';
 import {
@@ -221,14 +222,25 @@ describe('compressor: gated variants of every trained version', () => {
     matrixRows.forEach((r, i) =>
       x.set(values.subarray(r * columns, (r + 1) * columns), i * columns),
     );
+    // Scored in the batches the server makes (serving.batching.maxBatchSize): INT8 dynamic
+    // computes its activation scale per batch.
+    const batch = resolveServingSpec(SPEC).batching.maxBatchSize;
     const session = await ort.InferenceSession.create(await client.download(int8.artifact));
-    const out = await session.run({
-      features: new ort.Tensor('float32', x, [matrixRows.length, columns]),
-    });
+    const scores: number[] = [];
+    for (let start = 0; start < matrixRows.length; start += batch) {
+      const end = Math.min(matrixRows.length, start + batch);
+      const out = await session.run({
+        features: new ort.Tensor('float32', x.subarray(start * columns, end * columns), [
+          end - start,
+          columns,
+        ]),
+      });
+      scores.push(...(out.probability.data as Float32Array));
+    }
     const report = evaluate(
       'binary',
       matrixRows.map((r) => labels[r]),
-      Array.from(out.probability.data as Float32Array),
+      scores,
     );
     await session.release();
     expect(report.averagePrecision!).toBeCloseTo(int8.metrics.pr_auc, 6);

@@ -36,6 +36,14 @@ export async function measureOnnx(
     labels: number[];
     metric: WatchedMetric;
     latencyRuns: number;
+    /**
+     * Rows per `run()` while scoring, default 4,096. Give the server's batch size (the spec's
+     * `serving.batching.maxBatchSize`) to score as it will be served: a dynamically quantized
+     * model computes its activation scale over each batch, so one outlier among 4,096 rows
+     * coarsens every other row's quantization, which the server's batches of at most 64 never
+     * do. A float model gives the same outputs at any batch size.
+     */
+    evalBatch?: number;
   },
 ): Promise<OnnxMeasurement> {
   // Loaded here: only the processes that measure need the native runtime.
@@ -57,8 +65,9 @@ export async function measureOnnx(
     const width = o.task === 'multiclass' ? o.classes : 1;
     const outputs = new Float32Array(rows * width);
     const input = session.inputNames[0];
-    for (let start = 0; start < rows; start += 4096) {
-      const end = Math.min(rows, start + 4096);
+    const step = Math.max(1, Math.floor(o.evalBatch ?? 4096));
+    for (let start = 0; start < rows; start += step) {
+      const end = Math.min(rows, start + step);
       const result = await session.run({
         [input]: new ort.Tensor('float32', o.x.subarray(start * o.columns, end * o.columns), [
           end - start,

@@ -1,5 +1,6 @@
 import {
   resolveCompressionSpec,
+  resolveServingSpec,
   type ModelCompressedEvent,
   type ModelSection,
   type OffsetRange,
@@ -94,6 +95,8 @@ export async function runCompressionJob(
       labels: y,
       metric: metricName,
       latencyRuns: c.latencyRuns,
+      // Scored in the batches the server will make: INT8 dynamic's activation scale is per batch.
+      evalBatch: resolveServingSpec(input.spec).batching.maxBatchSize,
     });
   const parentM = await measure(parentBytes);
   hooks.log('info', 'parent measured', {
