@@ -7,6 +7,7 @@ import {
 } from '@mlops/contracts';
 import {
   exportDenseInt4,
+  columnRanges,
   exportDenseInt8Dynamic,
   exportDenseInt8Static,
   exportDenseNetwork,
@@ -48,11 +49,16 @@ export interface Built {
 export async function buildVariant(method: CompressionMethod, ctx: BuildContext): Promise<Built> {
   const { c, layers, exportOptions } = ctx;
   switch (method) {
-    case 'int8_dynamic':
+    case 'int8_dynamic': {
+      const inputRange = trainingInputRange(ctx, layers);
       return {
-        bytes: exportDenseInt8Dynamic(layers, exportOptions, { perChannel: c.int8.perChannel }),
-        params: { perChannel: c.int8.perChannel },
+        bytes: exportDenseInt8Dynamic(layers, exportOptions, {
+          perChannel: c.int8.perChannel,
+          ...(inputRange ? { inputRange } : {}),
+        }),
+        params: { perChannel: c.int8.perChannel, inputClamp: inputRange !== undefined },
       };
+    }
     case 'int8_static': {
       const rows = ctx.data.train.subarray(0, c.int8.calibrationRows);
       const calibration = gatherRows(ctx.data.values, ctx.data.columns, rows);
@@ -86,14 +92,33 @@ export async function buildVariant(method: CompressionMethod, ctx: BuildContext)
       const params = { fraction: c.pruning.fraction, fineTuneEpochs: c.pruning.fineTuneEpochs };
       return method === 'prune_structured'
         ? { bytes: exportDenseNetwork(tuned, exportOptions), params }
-        : {
-            bytes: exportDenseInt8Dynamic(tuned, exportOptions, { perChannel: c.int8.perChannel }),
-            params: { ...params, perChannel: c.int8.perChannel },
-          };
+        : int8Of(tuned, params);
     }
     case 'distill':
       return distill(ctx);
   }
+
+  function int8Of(tuned: NetworkLayer[], params: Record<string, unknown>): Built {
+    const inputRange = trainingInputRange(ctx, tuned);
+    return {
+      bytes: exportDenseInt8Dynamic(tuned, exportOptions, {
+        perChannel: c.int8.perChannel,
+        ...(inputRange ? { inputRange } : {}),
+      }),
+      params: { ...params, perChannel: c.int8.perChannel, inputClamp: inputRange !== undefined },
+    };
+  }
+}
+
+/**
+ * Each input column's range over the training rows, which INT8 dynamic clamps its input to (an
+ * outlier would otherwise set the activation scale of its whole batch); none when the network
+ * does not start with a dense layer.
+ */
+function trainingInputRange(ctx: BuildContext, layers: readonly NetworkLayer[]) {
+  if (layers[0]?.kind !== 'dense') return undefined;
+  const { values, columns, train } = ctx.data;
+  return columnRanges(gatherRows(values, columns, train), columns);
 }
 
 /** A few epochs of the trainer's loop on the edited network (masks hold pruned weights at 0). */

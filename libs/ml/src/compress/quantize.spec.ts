@@ -18,6 +18,7 @@ import {
   type Uint8Params,
   asymmetricUint8Params,
   calibrateDenseInputs,
+  columnRanges,
   dequantizeInt4Blockwise,
   dequantizeKernel,
   exportDenseInt4,
@@ -430,6 +431,38 @@ describe('quantized exports: validation and options', () => {
     expect(() => validateGraph({ ...model.graph, initializers }, model.opsetImports)).toThrow(
       /MatMulInteger\): B is FLOAT, expected one of UINT8, INT8/,
     );
+  });
+
+  it('clamps the input to the training range before quantizing it, so an outlier spoils no batch', async () => {
+    const train = normals(rng, 2000 * 20);
+    const range = columnRanges(train, 20);
+    // A batch of 64 rows, one with a value 500σ out.
+    const x = normals(rng, 64 * 20);
+    x[5 * 20 + 3] = 500;
+    const clamped = Float32Array.from(x, (v, i) =>
+      Math.min(range.max[i % 20], Math.max(range.min[i % 20], v)),
+    );
+    const fp32 = (await runModel(exportDenseNetwork(layers, options), clamped, 20)).probability;
+    const plain = (await runModel(exportDenseInt8Dynamic(layers, options), x, 20)).probability;
+    const withRange = exportDenseInt8Dynamic(layers, options, { inputRange: range });
+    const kept = (await runModel(withRange, x, 20)).probability;
+    // The other 63 rows: the clamped model stays close to FP32, the plain one does not.
+    const others = (o: Float32Array) => Float32Array.from(o).filter((_, i) => i !== 5);
+    const worst = (o: Float32Array) => maxAbsDiff(others(o), others(fp32));
+    expect(worst(kept)).toBeLessThan(0.02);
+    expect(worst(plain)).toBeGreaterThan(5 * worst(kept));
+    // Within range, clamping changes nothing.
+    const inside = normals(rng, 64 * 20, 0.5);
+    expect(Array.from((await runModel(withRange, inside, 20)).probability)).toEqual(
+      Array.from((await runModel(exportDenseInt8Dynamic(layers, options), inside, 20)).probability),
+    );
+    expect(columnRanges(Float32Array.of(1, NaN, -2, 3), 2)).toEqual({
+      min: Float32Array.of(-2, 3),
+      max: Float32Array.of(1, 3),
+    });
+    expect(() =>
+      exportDenseInt8Dynamic(layers, options, { inputRange: columnRanges(train, 10) }),
+    ).toThrow(/10 columns for an input of 20/);
   });
 
   it('refuses bad calibration, block sizes and the reserved metadata key', () => {

@@ -328,6 +328,38 @@ export interface Int8DynamicOptions {
    * onnxruntime's CPU MatMulInteger takes uint8 activations with either.
    */
   readonly weightType?: 'int8' | 'uint8';
+  /**
+   * The range of each input column over the training rows, for a network whose first layer is
+   * dense: its input is clamped to them (`Max`, `Min`) before it is quantized. The activation
+   * scale is computed over the whole batch, so one out-of-range value (an outlier the data
+   * quality stage flagged but kept, say) would otherwise set it for every row of its batch and
+   * crush the others' resolution; static quantization saturates at its calibrated range the
+   * same way. Ignored when the first layer is not dense.
+   */
+  readonly inputRange?: { readonly min: Float32Array; readonly max: Float32Array };
+}
+
+/** Per-column min and max of row-major `rows × columns` values (non-finite values skipped). */
+export function columnRanges(
+  values: ArrayLike<number>,
+  columns: number,
+): { min: Float32Array; max: Float32Array } {
+  const min = new Float32Array(columns).fill(Infinity);
+  const max = new Float32Array(columns).fill(-Infinity);
+  for (let i = 0; i < values.length; i += 1) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    const j = i % columns;
+    if (v < min[j]) min[j] = v;
+    if (v > max[j]) max[j] = v;
+  }
+  for (let j = 0; j < columns; j += 1)
+    if (min[j] > max[j]) {
+      // A column with no finite value: no clamp.
+      min[j] = -3.4e38;
+      max[j] = 3.4e38;
+    }
+  return { min, max };
 }
 
 /**
@@ -350,8 +382,28 @@ export function exportDenseInt8Dynamic(
 export function int8DynamicStrategy(quantization: Int8DynamicOptions = {}): DenseExportStrategy {
   const perChannel = quantization.perChannel ?? false;
   const weightType = quantization.weightType ?? 'int8';
+  const range = quantization.inputRange;
   const matmul: DenseMatmul = (c) => {
-    const { graph: g, prefix, input, inputs, units } = c;
+    const { graph: g, prefix, inputs, units } = c;
+    let input = c.input;
+    if (range && c.index === 0) {
+      if (range.min.length !== inputs || range.max.length !== inputs)
+        throw new Error(`inputRange: ${range.min.length} columns for an input of ${inputs}`);
+      const lo = g.initializer(`${prefix}/input_min`, [inputs], range.min);
+      const hi = g.initializer(`${prefix}/input_max`, [inputs], range.max);
+      const floored = g.node({
+        opType: 'Max',
+        name: `${prefix}/clamp_min`,
+        inputs: [input, lo],
+        outputs: [`${prefix}/input_floored`],
+      });
+      input = g.node({
+        opType: 'Min',
+        name: `${prefix}/clamp_max`,
+        inputs: [floored, hi],
+        outputs: [`${prefix}/input_clamped`],
+      });
+    }
     const q =
       weightType === 'uint8'
         ? quantizeKernelUint8(c.layer.weights, inputs, units, perChannel)
@@ -397,7 +449,15 @@ export function int8DynamicStrategy(quantization: Int8DynamicOptions = {}): Dens
     });
     addBias(c, scaled);
   };
-  return { matmul, metadata: compression({ method: 'int8-dynamic', perChannel, weightType }) };
+  return {
+    matmul,
+    metadata: compression({
+      method: 'int8-dynamic',
+      perChannel,
+      weightType,
+      ...(range ? { inputClamp: true } : {}),
+    }),
+  };
 }
 
 export interface Int8StaticOptions {
