@@ -1,17 +1,12 @@
 import type { ColumnDrift, FeatureDriftReport, PredictionDriftReport } from '@mlops/ml';
+import type { TrafficSummary } from '@mlops/contracts';
 import { ServiceClient, seg, type ClientOptions } from '../http';
 
 export type { ColumnDrift, FeatureDriftReport, PredictionDriftReport };
 
 export type ReportKind = 'window' | 'features' | 'performance';
 
-export interface TrafficSummary {
-  predictions: number;
-  errors: number;
-  errorRate: number;
-  p95LatencyMs: number | null;
-  withFeatures: number;
-}
+export type { TrafficSummary };
 
 export interface PerformanceSummary {
   metric: string;

@@ -1,21 +1,7 @@
+import type { PredictResponse, RecordPrediction } from '@mlops/contracts';
 import { ServiceClient, seg, type ClientOptions } from '../http';
 
-export interface RecordPrediction {
-  entityId: string;
-  score: number | null;
-  label: string | number | null;
-  outputs: Record<string, (number | string | boolean)[]>;
-}
-
-/** `POST /v1/predict/:model`. */
-export interface PredictResponse {
-  model: string;
-  version: number;
-  alias: string | null;
-  featuresetVersion: string;
-  cached: boolean;
-  predictions: RecordPrediction[];
-}
+export type { PredictResponse, RecordPrediction };
 
 export interface TensorMetadata {
   name: string;

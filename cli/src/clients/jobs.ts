@@ -1,29 +1,9 @@
-import type { TrainingJobEvent } from '@mlops/contracts';
+import type { CompressionJob, TrainingJobEvent } from '@mlops/contracts';
 import { ServiceClient, type ClientOptions } from '../http';
 
 export type TrainingJob = TrainingJobEvent;
 
-/** `GET /v1/compressions` item (services/compressor/src/jobs/compression-runner.ts). */
-export interface CompressionJob {
-  jobId: string;
-  model: string;
-  parentVersion: number;
-  state: 'queued' | 'running' | 'succeeded' | 'failed';
-  trigger: 'event' | 'rest';
-  submittedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: { code: string; message: string } | null;
-  parentMetric: { name: string; value: number } | null;
-  variants: {
-    variant: string;
-    passed: boolean;
-    recommended: boolean;
-    reasons: string[];
-    metrics: Record<string, number>;
-  }[];
-  errors: { variant: string; message: string }[];
-}
+export type { CompressionJob };
 
 /** The trainer (port 3004). */
 export class TrainerClient extends ServiceClient {

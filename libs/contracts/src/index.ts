@@ -8,3 +8,4 @@ export * from './spec/training-spec';
 export * from './spec/compression-spec';
 export * from './spec/serving-spec';
 export * from './spec/drift-spec';
+export * from './rest';

@@ -4,34 +4,12 @@ import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Bus } from '@mlops/bus';
-import { EVENTS } from '@mlops/contracts';
+import { EVENTS, type CompressionJob, type CompressionState } from '@mlops/contracts';
 import { LOGGER } from '@mlops/observability';
 import { COMPRESSOR_CONFIG, type CompressorConfig } from '../config';
 import type { CompressJobInput, CompressJobResult, CompressWorkerMessage } from './compress.types';
 
-export type CompressionState = 'queued' | 'running' | 'succeeded' | 'failed';
-
-/** A compression job as the REST API shows it. */
-export interface CompressionJob {
-  jobId: string;
-  model: string;
-  parentVersion: number;
-  state: CompressionState;
-  trigger: 'event' | 'rest';
-  submittedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: { code: string; message: string } | null;
-  parentMetric: { name: string; value: number } | null;
-  variants: {
-    variant: string;
-    passed: boolean;
-    recommended: boolean;
-    reasons: string[];
-    metrics: Record<string, number>;
-  }[];
-  errors: { variant: string; message: string }[];
-}
+export type { CompressionJob, CompressionState };
 
 /** One job per parent version: the same id for the event and for a REST trigger of it. */
 export function compressionJobId(model: string, version: number): string {

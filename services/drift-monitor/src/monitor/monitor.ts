@@ -13,6 +13,7 @@ import type {
   FeedbackEvent,
   ModelDecisionEvent,
   PredictionEvent,
+  TrafficSummary,
 } from '@mlops/contracts';
 import { columnSource } from '@mlops/features';
 import {
@@ -82,13 +83,7 @@ interface LabelledEntry {
   score: number | number[];
 }
 
-export interface TrafficSummary {
-  predictions: number;
-  errors: number;
-  errorRate: number;
-  p95LatencyMs: number | null;
-  withFeatures: number;
-}
+export type { TrafficSummary };
 
 export interface PerformanceSummary {
   metric: LiveMetric;

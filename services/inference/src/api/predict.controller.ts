@@ -4,7 +4,12 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { ReadOnly } from '@mlops/auth';
-import { validateRecord, type DatasetSpec } from '@mlops/contracts';
+import {
+  validateRecord,
+  type DatasetSpec,
+  type PredictResponse,
+  type RecordPrediction,
+} from '@mlops/contracts';
 import { transform } from '@mlops/features';
 import { ApiError, readBody, SpecCatalog } from '@mlops/nest-kit';
 import { LOGGER } from '@mlops/observability';
@@ -14,23 +19,7 @@ import { interpret, Predictor, rowValues } from '../predictor';
 import type { TensorData } from '../runtime/tensor';
 import { httpFailure } from './errors';
 
-export interface RecordPrediction {
-  entityId: string;
-  /** P(class 1), the top probability, or the regression prediction. */
-  score: number | null;
-  label: string | number | null;
-  /** Every model output for this record. */
-  outputs: Record<string, (number | string | boolean)[]>;
-}
-
-export interface PredictResponse {
-  model: string;
-  version: number;
-  alias: string | null;
-  featuresetVersion: string;
-  cached: boolean;
-  predictions: RecordPrediction[];
-}
+export type { PredictResponse, RecordPrediction };
 
 /** The body's records: `{"records": [...]}`, a JSON array, or one record. */
 function recordsOf(body: unknown): unknown[] {
